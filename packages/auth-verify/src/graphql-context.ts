@@ -1,0 +1,107 @@
+import { GraphQLError } from "graphql";
+import { AuthError, type AuthErrorReason } from "./auth-error.ts";
+import type { RequestLike } from "./credentials.ts";
+import type { AuthResult, Principal } from "./principal.ts";
+import type { Verifier } from "./verifier.ts";
+
+/** What the auth helpers need from a resolver context; subgraph contexts extend it. */
+export interface AuthContext {
+  readonly auth: AuthResult;
+}
+
+/**
+ * Apollo Server context function argument: standalone and Express give `{ req: IncomingMessage }`;
+ * anything with `headers` (a Fetch `Request`, `{ headers: HeaderMap }`) fits too.
+ */
+export interface AuthContextArgs {
+  readonly req: RequestLike;
+}
+
+/**
+ * A GraphQL `UNAUTHENTICATED` error (HTTP 401 through Apollo's `extensions.http`, which Apollo strips
+ * from the response). Only the reason code is exposed, never the verifier's detail message.
+ * @param reason why a presented credential was refused; omitted when there was no credential.
+ */
+export function unauthenticatedError(reason?: AuthErrorReason): GraphQLError {
+  return new GraphQLError(reason === undefined ? "Sign-in required" : "Authentication failed", {
+    extensions: {
+      code: "UNAUTHENTICATED",
+      ...(reason === undefined ? {} : { reason }),
+      http: { status: 401 },
+    },
+  });
+}
+
+/**
+ * A GraphQL `FORBIDDEN` error (HTTP 403 through Apollo's `extensions.http`): authenticated but not
+ * allowed (not the owner, missing role).
+ * @param message client-visible message; keep it free of details about the resource.
+ */
+export function forbiddenError(message = "Not allowed"): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: "FORBIDDEN", http: { status: 403 } } });
+}
+
+/**
+ * Builds an Apollo Server context function that authenticates each request and puts the result in
+ * `auth`. Spread it into a larger context: `context: async (args) => ({ ...(await auth(args)), db })`.
+ *
+ * A request without credentials gets `auth: { kind: "anonymous" }`. A present but invalid credential
+ * fails the whole operation before any resolver runs: GraphQL error `UNAUTHENTICATED` with
+ * `extensions.reason` (HTTP 401), so a client with a stale token learns it instead of silently seeing
+ * anonymous data. When the keys cannot be fetched (`KEYS_UNAVAILABLE`) the error is
+ * `SERVICE_UNAVAILABLE` (HTTP 503): the client's session is probably fine and must not be discarded.
+ *
+ * @throws GraphQLError as described; any other failure (e.g. the `isRevoked` hook throwing) propagates,
+ *   which Apollo reports as an internal error: fail closed.
+ */
+export function createAuthContext(verifier: Verifier): (args: AuthContextArgs) => Promise<AuthContext> {
+  return async ({ req }) => {
+    try {
+      return { auth: await verifier.authenticate(req) };
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+      if (error.reason === "KEYS_UNAVAILABLE") {
+        throw new GraphQLError("Authentication is temporarily unavailable", {
+          extensions: { code: "SERVICE_UNAVAILABLE", http: { status: 503 } },
+        });
+      }
+      throw unauthenticatedError(error.reason);
+    }
+  };
+}
+
+/**
+ * The signed-in user, for resolvers that need one.
+ * @throws GraphQLError `UNAUTHENTICATED` when the request is anonymous.
+ */
+export function requireUser(ctx: AuthContext): Principal {
+  if (ctx.auth.kind !== "user") throw unauthenticatedError();
+  return ctx.auth.principal;
+}
+
+/**
+ * The signed-in user, who must hold `role` (from the token's `roles` claim).
+ * @throws GraphQLError `UNAUTHENTICATED` when anonymous, `FORBIDDEN` without the role.
+ */
+export function requireRole(ctx: AuthContext, role: string): Principal {
+  const principal = requireUser(ctx);
+  if (!principal.roles.includes(role)) throw forbiddenError();
+  return principal;
+}
+
+/**
+ * The signed-in user, who must own the resource (`ownerUserId` is the resource's owner account id), or
+ * hold `options.overrideRole` (e.g. `"support"`). Check ownership on the loaded resource, not on an id
+ * from the arguments (OWASP API Security Top 10, API1:2023 Broken Object Level Authorization).
+ * @throws GraphQLError `UNAUTHENTICATED` when anonymous, `FORBIDDEN` otherwise.
+ */
+export function requireOwner(
+  ctx: AuthContext,
+  ownerUserId: string,
+  options: { readonly overrideRole?: string } = {},
+): Principal {
+  const principal = requireUser(ctx);
+  if (principal.userId === ownerUserId) return principal;
+  if (options.overrideRole !== undefined && principal.roles.includes(options.overrideRole)) return principal;
+  throw forbiddenError();
+}
