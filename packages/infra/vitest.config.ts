@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    name: "infra",
+    root: import.meta.dirname,
+    include: ["test/**/*.test.ts"],
+    // These tests start their own engines on their own ports and data directories, and the Kafka
+    // proof test uses the shared ones from global setup.
+    globalSetup: ["./src/vitest-global-setup.ts"],
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
+  },
+});
