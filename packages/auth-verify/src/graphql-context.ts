@@ -18,27 +18,28 @@ export interface AuthContextArgs {
 }
 
 /**
- * A GraphQL `UNAUTHENTICATED` error (HTTP 401 through Apollo's `extensions.http`, which Apollo strips
- * from the response). Only the reason code is exposed, never the verifier's detail message.
+ * A GraphQL `UNAUTHENTICATED` error, as thrown by {@link requireUser}. Only the reason code is exposed,
+ * never the verifier's detail message. No HTTP status: thrown from a resolver it only nulls that field,
+ * the rest of the operation still answers (GraphQL partial results).
  * @param reason why a presented credential was refused; omitted when there was no credential.
  */
 export function unauthenticatedError(reason?: AuthErrorReason): GraphQLError {
   return new GraphQLError(reason === undefined ? "Sign-in required" : "Authentication failed", {
-    extensions: {
-      code: "UNAUTHENTICATED",
-      ...(reason === undefined ? {} : { reason }),
-      http: { status: 401 },
-    },
+    extensions: reason === undefined ? { code: "UNAUTHENTICATED" } : { code: "UNAUTHENTICATED", reason },
   });
 }
 
 /**
- * A GraphQL `FORBIDDEN` error (HTTP 403 through Apollo's `extensions.http`): authenticated but not
- * allowed (not the owner, missing role).
+ * A GraphQL `FORBIDDEN` error: authenticated but not allowed (not the owner, missing role).
  * @param message client-visible message; keep it free of details about the resource.
  */
 export function forbiddenError(message = "Not allowed"): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: "FORBIDDEN", http: { status: 403 } } });
+  return new GraphQLError(message, { extensions: { code: "FORBIDDEN" } });
+}
+
+/** Same error with Apollo's `extensions.http` status, which Apollo Server applies and strips. */
+function withHttpStatus(error: GraphQLError, status: number): GraphQLError {
+  return new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status } } });
 }
 
 /**
@@ -61,11 +62,12 @@ export function createAuthContext(verifier: Verifier): (args: AuthContextArgs) =
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       if (error.reason === "KEYS_UNAVAILABLE") {
-        throw new GraphQLError("Authentication is temporarily unavailable", {
-          extensions: { code: "SERVICE_UNAVAILABLE", http: { status: 503 } },
+        const unavailable = new GraphQLError("Authentication is temporarily unavailable", {
+          extensions: { code: "SERVICE_UNAVAILABLE" },
         });
+        throw withHttpStatus(unavailable, 503);
       }
-      throw unauthenticatedError(error.reason);
+      throw withHttpStatus(unauthenticatedError(error.reason), 401);
     }
   };
 }
