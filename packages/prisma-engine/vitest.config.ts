@@ -1,0 +1,12 @@
+import { defineProject } from "vitest/config";
+
+// Tests drive the real Prisma CLI against real PostgreSQL (DATABASE_URL, a superuser URL).
+// Each file creates and drops its own databases, so files run in parallel and in any order.
+export default defineProject({
+  test: {
+    name: "prisma-engine",
+    include: ["test/**/*.test.ts", "src/**/*.test.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
