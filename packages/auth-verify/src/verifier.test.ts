@@ -192,6 +192,13 @@ describe("rejects with a reason code", () => {
     expect(await reasonOf(verifier.verifyToken("%".repeat(8192)))).toBe("MALFORMED");
   });
 
+  it("a critical header extension we do not understand (RFC 7515 §4.1.11)", async () => {
+    const token = await new SignJWT(validClaims(nowSec()))
+      .setProtectedHeader({ alg: "EdDSA", kid: key.kid, typ: "boxoffice-session+jwt", crit: ["bx"], bx: 1 })
+      .sign(key.privateKey, { crit: { bx: true } });
+    expect(await reasonOf(verifier.verifyToken(token))).toBe("MALFORMED");
+  });
+
   it("garbage that is not a compact JWS", async () => {
     for (const token of ["", "abc", "a.b", "a.b.c.d.e", "a b.c.d", "!!!.e30.sig", "bm90IGpzb24.e30.sig"]) {
       expect(await reasonOf(verifier.verifyToken(token))).toBe("MALFORMED");

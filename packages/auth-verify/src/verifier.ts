@@ -286,7 +286,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     // Stale remote keys mean the cache cannot vouch for removed keys: fall through to a full
     // verification, which makes jose refetch the JWKS.
     const generation = keys.generation();
-    const cached = keys.fresh() ? cache.get(key, generation, nowMs) : undefined;
+    const cached = cache.get(key, keys.fresh() ? generation : -1, nowMs);
     if (cached !== undefined) return checkRevocation(cached);
     const principal = await checkRevocation(await verifyUncached(token, nowMs));
     // The generation read before verifying: if keys were refetched meanwhile, the entry is re-verified.
