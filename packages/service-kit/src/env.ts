@@ -1,0 +1,44 @@
+import { z } from "zod";
+
+/** Thrown by `loadEnv` with every invalid or missing variable listed, one per line. */
+export class EnvError extends Error {
+  override readonly name = "EnvError";
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join("\n")}`);
+  }
+}
+
+/**
+ * Validates a service's environment against its zod object schema. Empty strings count as unset,
+ * so `FOO=` falls back to the default instead of failing a coercion. Every problem is reported at
+ * once (CONVENTIONS.md: "one zod schema, every problem reported at once, exit 1" — the caller's
+ * `runMain` turns the throw into exit code 1).
+ *
+ * @throws EnvError listing each variable and what is wrong with it.
+ */
+export function loadEnv<S extends z.ZodObject>(
+  schema: S,
+  source: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new EnvError(parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`));
+  }
+  return parsed.data;
+}
+
+/** Common building blocks for env schemas. */
+export const envFields = {
+  port: (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback),
+  /** `development` unless told otherwise; `production` turns off Sandbox and dev cookies. */
+  nodeEnv: z.enum(["development", "test", "production"]).default("development"),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Comma-separated list → string[] (empty entries dropped). */
+  csv: z.string().transform((s) =>
+    s
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  ),
+};

@@ -1,0 +1,15 @@
+// Public entry point of @boxoffice/service-kit.
+export { EnvError, envFields, loadEnv } from "./env.ts";
+export { CLIENT_ERROR_CODES, maskErrors } from "./errors.ts";
+export { createLogger, type Logger } from "./logger.ts";
+export {
+  REQUEST_ID_HEADER,
+  runMain,
+  startService,
+  stopOnSignals,
+  type ReadinessCheck,
+  type RequestScope,
+  type RunningService,
+  type ServiceOptions,
+  type ShutdownStep,
+} from "./server.ts";
