@@ -4,6 +4,10 @@ import { defineConfig } from "vitest/config";
 // Globs, so a package without tests yet is simply absent rather than an error.
 export default defineConfig({
   test: {
-    projects: ["packages/*/vitest.config.ts", "subgraphs/*/vitest.config.ts", "{gateway,e2e}/vitest.config.ts"],
+    projects: [
+      "packages/*/vitest.config.ts",
+      "subgraphs/*/vitest.config.ts",
+      "{gateway,e2e}/vitest.config.ts",
+    ],
   },
 });
