@@ -34,6 +34,7 @@ export type RpcResponse =
 
 /** Error code the native engine uses for every JSON-RPC error it returns. */
 const ENGINE_ERROR = 4466;
+const GENERIC_MESSAGE = "An error happened. Check the data field for details.";
 
 function field(value: unknown, name: string): unknown {
   return typeof value === "object" && value !== null ? Reflect.get(value, name) : undefined;
@@ -219,7 +220,8 @@ export function serveRpc(options: RpcServerOptions): Promise<void> {
       send({
         jsonrpc: "2.0",
         id: request.id,
-        error: { code: ENGINE_ERROR, message: "An error happened. Check the data field for details.", data },
+        // For panics the CLI shows `error.data.error.message ?? error.message`, not `data.message`.
+        error: { code: ENGINE_ERROR, message: data.is_panic ? data.message : GENERIC_MESSAGE, data },
       } satisfies RpcResponse);
     }
   };
