@@ -155,7 +155,11 @@ export async function startService<TContext extends BaseContext>(
  * clean shutdown, 1 when a step failed or the deadline passed (an orchestrator then knows the
  * drain was cut short).
  */
-export function stopOnSignals(service: RunningService, logger: Logger, deadlineMs = 15_000): void {
+export function stopOnSignals(
+  service: Pick<RunningService, "stop">,
+  logger: Logger,
+  deadlineMs = 15_000,
+): void {
   const onSignal = (signal: NodeJS.Signals) => {
     logger.info({ signal }, "signal received");
     const timer = setTimeout(() => {

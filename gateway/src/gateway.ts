@@ -1,0 +1,198 @@
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  ApolloGateway,
+  RemoteGraphQLDataSource,
+  type GraphQLDataSourceProcessOptions,
+} from "@apollo/gateway";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
+import { expressMiddleware } from "@as-integrations/express5";
+import { maskErrors, REQUEST_ID_HEADER, type Logger } from "@boxoffice/service-kit";
+import { ApolloArmor } from "@escape.tech/graphql-armor";
+import cors from "cors";
+import express from "express";
+
+/** Per-request context at the gateway: the client's request and response, and the request id. */
+export interface GatewayContext {
+  req?: http.IncomingMessage;
+  res?: express.Response;
+  requestId: string;
+}
+
+/**
+ * Request headers forwarded to every subgraph: the session (cookie for web, bearer for mobile),
+ * and tracing/correlation ids (W3C Trace Context `traceparent`/`tracestate`).
+ */
+export const FORWARDED_HEADERS = ["cookie", "authorization", "traceparent", "tracestate"] as const;
+
+/** Query limits enforced before execution (graphql-armor validation rules). */
+export interface QueryLimits {
+  /** Deepest selection nesting; introspection is exempt. Default 12. */
+  maxDepth: number;
+  /** Aliases per operation. Default 30. */
+  maxAliases: number;
+  /** graphql-armor cost (objects × depth weighting). Default 5000. */
+  maxCost: number;
+  /** Directives per operation. Default 50. */
+  maxDirectives: number;
+}
+
+export const DEFAULT_LIMITS: QueryLimits = { maxDepth: 12, maxAliases: 30, maxCost: 5000, maxDirectives: 50 };
+
+export interface GatewayOptions {
+  supergraphSdl: string;
+  port: number;
+  host?: string;
+  /** Exact browser origins allowed with credentials; `*` is refused. */
+  corsOrigins: string[];
+  /** Production: no Sandbox landing page, no field suggestions in errors. */
+  production: boolean;
+  logger: Logger;
+  /** Subgraph name → URL, replacing the URL recorded in the supergraph. */
+  urlOverrides?: Record<string, string>;
+  limits?: Partial<QueryLimits>;
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  stop: () => Promise<void>;
+}
+
+function isClientContext(context: unknown): context is GatewayContext {
+  return (
+    typeof context === "object" &&
+    context !== null &&
+    typeof (context as GatewayContext).requestId === "string"
+  );
+}
+
+/**
+ * Talks to one subgraph: forwards the session and trace headers, and copies every `Set-Cookie`
+ * of the subgraph's response to the client's response unchanged. Node's built-in fetch is the
+ * fetcher because its `Headers.getSetCookie()` returns each cookie separately; joining them (as
+ * `get("set-cookie")` does) is ambiguous since `Expires=Wed, 21 Oct …` contains a comma (RFC 6265
+ * §3 allows several Set-Cookie fields and forbids folding them).
+ */
+export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    const headers = request.http?.headers;
+    if (!headers) return;
+    // Health checks and schema loading run without a client request (and without our context).
+    if (!isClientContext(context)) return;
+    headers.set(REQUEST_ID_HEADER, context.requestId);
+    const incoming = context.req;
+    if (!incoming) return;
+    for (const name of FORWARDED_HEADERS) {
+      const value = incoming.headers[name];
+      if (typeof value === "string") headers.set(name, value);
+    }
+  }
+
+  override didReceiveResponse: RemoteGraphQLDataSource<GatewayContext>["didReceiveResponse"] = ({
+    response,
+    context,
+  }) => {
+    const res = isClientContext(context) ? context.res : undefined;
+    const headers = response.http?.headers as unknown as { getSetCookie?: () => string[] } | undefined;
+    if (res && typeof headers?.getSetCookie === "function") {
+      for (const cookie of headers.getSetCookie()) res.appendHeader("Set-Cookie", cookie);
+    }
+    return response;
+  };
+}
+
+/**
+ * Starts the gateway: `@apollo/gateway` over a static supergraph SDL, Apollo Server 5 on Express 5
+ * at `/graphql`, CORS with credentials for an allowlist, CSRF prevention, query limits, masked
+ * errors (typed subgraph codes such as UNAUTHENTICATED survive), and the Apollo Sandbox landing
+ * page (with cookies) outside production.
+ *
+ * @throws Error when `corsOrigins` contains `*`, or the supergraph is invalid, or the port is taken.
+ */
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  if (options.corsOrigins.includes("*")) {
+    throw new Error(
+      "GATEWAY_CORS_ORIGINS must list exact origins: `*` cannot be combined with credentials (Fetch standard, CORS protocol).",
+    );
+  }
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const { logger } = options;
+  const gateway = new ApolloGateway({
+    supergraphSdl: options.supergraphSdl,
+    logger,
+    buildService: ({ name, url }) =>
+      new SubgraphDataSource({ url: options.urlOverrides?.[name] ?? url, fetcher: fetch }),
+  });
+  const armor = new ApolloArmor({
+    maxDepth: { n: limits.maxDepth, ignoreIntrospection: true },
+    maxAliases: { n: limits.maxAliases },
+    costLimit: { maxCost: limits.maxCost },
+    maxDirectives: { n: limits.maxDirectives },
+    // Its token limit throws while parsing and answers HTTP 500; the 100 kB body cap bounds
+    // parsing work instead, and depth/alias/cost limits bound execution.
+    maxTokens: { enabled: false },
+    blockFieldSuggestion: { enabled: options.production },
+  }).protect();
+  // graphql-armor is CommonJS, so its plugin type names @apollo/server's CJS declarations; the
+  // objects are the same at run time (dual package), only the declaration files differ.
+  const armorPlugins = armor.plugins as unknown as ApolloServerPlugin<GatewayContext>[];
+
+  const app = express();
+  app.disable("x-powered-by");
+  const httpServer = http.createServer(app);
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    logger,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: maskErrors(logger),
+    validationRules: armor.validationRules,
+    allowBatchedHttpRequests: false,
+    plugins: [
+      ...armorPlugins,
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      options.production
+        ? ApolloServerPluginLandingPageDisabled()
+        : ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false }, includeCookies: true }),
+    ],
+  });
+  await apollo.start();
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok", service: "gateway" });
+  });
+  app.use(
+    "/graphql",
+    cors<cors.CorsRequest>({ origin: options.corsOrigins, credentials: true }),
+    express.json({ limit: "100kb" }),
+    expressMiddleware(apollo, {
+      context: ({ req, res }) => {
+        const incoming = req.header(REQUEST_ID_HEADER);
+        const requestId = incoming && /^[A-Za-z0-9._:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+        res.setHeader(REQUEST_ID_HEADER, requestId);
+        return Promise.resolve({ req, res, requestId });
+      },
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(options.port, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const host = options.host && options.host !== "0.0.0.0" ? options.host : "127.0.0.1";
+  const url = `http://${host}:${port}/graphql`;
+  logger.info({ url, sandbox: !options.production }, "gateway ready");
+  return {
+    url,
+    port,
+    stop: async () => {
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,11 @@
+export { CompositionError, composeSdl, composeSupergraph, type SubgraphSource } from "./compose.ts";
+export {
+  DEFAULT_LIMITS,
+  FORWARDED_HEADERS,
+  startGateway,
+  SubgraphDataSource,
+  type GatewayContext,
+  type GatewayOptions,
+  type QueryLimits,
+  type RunningGateway,
+} from "./gateway.ts";

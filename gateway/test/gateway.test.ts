@@ -1,0 +1,171 @@
+import { createLogger } from "@boxoffice/service-kit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CompositionError, composeSdl, startGateway, type RunningGateway } from "../src/index.ts";
+import { ITEMS_SDL, SESSION_COOKIES, startFixture, USERS_SDL, type Fixture } from "./fixture-subgraphs.ts";
+
+const logger = createLogger("gateway-test", "silent");
+let fixture: Fixture;
+let gateway: RunningGateway;
+let production: RunningGateway;
+
+beforeAll(async () => {
+  fixture = await startFixture();
+  const supergraphSdl = composeSdl([
+    { name: "users", url: fixture.users.url, sdl: USERS_SDL },
+    { name: "items", url: fixture.items.url, sdl: ITEMS_SDL },
+  ]);
+  const common = { supergraphSdl, port: 0, corsOrigins: ["https://app.example.test"], logger };
+  gateway = await startGateway({ ...common, production: false });
+  production = await startGateway({ ...common, production: true });
+});
+afterAll(async () => {
+  await gateway?.stop();
+  await production?.stop();
+  await fixture?.stop();
+});
+
+type Body = {
+  data?: Record<string, unknown> | null;
+  errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+};
+
+async function post(query: string, headers: Record<string, string> = {}, target = gateway) {
+  const res = await fetch(target.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ query }),
+  });
+  return { res, body: (await res.json()) as Body };
+}
+
+describe("gateway", () => {
+  it("forwards cookie, authorization, traceparent and the request id to subgraphs", async () => {
+    const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const { res, body } = await post("{ echoHeaders }", {
+      cookie: "session=abc",
+      authorization: "Bearer xyz",
+      traceparent,
+      "x-request-id": "req-42",
+    });
+    const seen = JSON.parse(body.data?.echoHeaders as string) as Record<string, string>;
+    expect(seen).toMatchObject({
+      cookie: "session=abc",
+      authorization: "Bearer xyz",
+      traceparent,
+      "x-request-id": "req-42",
+    });
+    expect(res.headers.get("x-request-id")).toBe("req-42");
+  });
+
+  it("passes every Set-Cookie from a subgraph back unchanged, Expires commas included", async () => {
+    const { res, body } = await post("mutation { login }");
+    expect(body.data).toEqual({ login: true });
+    expect(res.headers.getSetCookie()).toEqual(SESSION_COOKIES);
+  });
+
+  it("keeps a subgraph's UNAUTHENTICATED code (HTTP 200, field null)", async () => {
+    const { res, body } = await post("{ secret }");
+    expect(res.status).toBe(200);
+    expect(body.data).toEqual({ secret: null });
+    expect(body.errors?.[0]).toMatchObject({
+      message: "Sign in to see this.",
+      extensions: { code: "UNAUTHENTICATED" },
+    });
+  });
+
+  it("masks internal errors: no message detail, no stack trace", async () => {
+    const { body } = await post("{ boom }");
+    expect(body.errors?.[0]?.extensions?.code).toBe("INTERNAL_SERVER_ERROR");
+    expect(JSON.stringify(body)).not.toMatch(/hunter2|stacktrace/);
+  });
+
+  it("resolves entities across subgraphs", async () => {
+    const { body } = await post("{ items { id owner { id email } } }");
+    expect(body.data).toEqual({ items: [{ id: "i1", owner: { id: "u1", email: "u1@example.test" } }] });
+  });
+
+  it("CSRF prevention blocks a text/plain POST and a GET mutation carrying the cookie; no subgraph runs", async () => {
+    const before = { ...fixture.calls };
+    const plain = await fetch(gateway.url, {
+      method: "POST",
+      headers: { "content-type": "text/plain", cookie: "session=abc" },
+      body: JSON.stringify({ query: "mutation { login }" }),
+    });
+    expect(plain.status).toBe(400);
+    const get = await fetch(`${gateway.url}?query=${encodeURIComponent("mutation { login }")}`, {
+      headers: { cookie: "session=abc" },
+    });
+    expect([400, 405]).toContain(get.status);
+    expect(get.headers.getSetCookie()).toEqual([]);
+    const getWithPreflightHeader = await fetch(
+      `${gateway.url}?query=${encodeURIComponent("mutation { login }")}`,
+      {
+        headers: { cookie: "session=abc", "apollo-require-preflight": "true" },
+      },
+    );
+    expect(getWithPreflightHeader.status).toBe(405);
+    expect(fixture.calls).toEqual(before);
+  });
+
+  it("rejects a 30-level query and a 5,000-alias query before execution", async () => {
+    const before = { ...fixture.calls };
+    const deep = `{ chain { ${"next { ".repeat(29)}value${" }".repeat(29)} } }`;
+    const d = await post(deep);
+    expect(d.res.status).toBe(400);
+    expect(d.body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    const aliases = `{ ${Array.from({ length: 5000 }, (_, i) => `a${i}: echoHeaders`).join(" ")} }`;
+    const a = await post(aliases);
+    expect(a.res.status).toBe(400);
+    expect(a.body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    expect(fixture.calls).toEqual(before);
+  });
+
+  it("CORS: credentials for allowlisted origins only, never a wildcard", async () => {
+    const ok = await fetch(gateway.url, {
+      method: "OPTIONS",
+      headers: { origin: "https://app.example.test", "access-control-request-method": "POST" },
+    });
+    expect(ok.headers.get("access-control-allow-origin")).toBe("https://app.example.test");
+    expect(ok.headers.get("access-control-allow-credentials")).toBe("true");
+    const evil = await fetch(gateway.url, {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example.test", "access-control-request-method": "POST" },
+    });
+    expect(evil.headers.get("access-control-allow-origin")).toBeNull();
+    await expect(
+      startGateway({ supergraphSdl: "", port: 0, corsOrigins: ["*"], logger, production: false }),
+    ).rejects.toThrow(/exact origins/);
+  });
+
+  it("serves the Sandbox landing page (with cookies) in development only", async () => {
+    const dev = await fetch(gateway.url, { headers: { accept: "text/html" } });
+    const html = await dev.text();
+    expect(html).toMatch(/sandbox/i);
+    expect(html).toContain("includeCookies");
+    const prod = await fetch(production.url, { headers: { accept: "text/html" } });
+    expect(await prod.text()).not.toMatch(/sandbox/i);
+  });
+});
+
+describe("composition", () => {
+  it("reports a type conflict between subgraphs with its Federation code", () => {
+    const conflicting = USERS_SDL.replace("email: String", "email: Int");
+    let error: unknown;
+    try {
+      composeSdl([
+        { name: "users", url: "http://a/graphql", sdl: conflicting },
+        {
+          name: "other",
+          url: "http://b/graphql",
+          sdl: USERS_SDL.replace("type Mutation { login: Boolean }", ""),
+        },
+      ]);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CompositionError);
+    expect((error as CompositionError).errors.join("\n")).toMatch(
+      /FIELD_TYPE_MISMATCH|INVALID_FIELD_SHARING/,
+    );
+  });
+});
