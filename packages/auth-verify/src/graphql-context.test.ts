@@ -59,7 +59,11 @@ async function startGraphqlServer(verifier: Verifier) {
           reply(200, await graphql({ schema, source: query, rootValue, contextValue })),
         )
         .catch((error: unknown) => {
-          if (!(error instanceof GraphQLError)) return reply(500, { errors: [new GraphQLError("internal")] });
+          // Apollo Server turns any other error into a GraphQLError carrying its message.
+          if (!(error instanceof GraphQLError)) {
+            const message = error instanceof Error ? error.message : String(error);
+            return reply(500, { errors: [new GraphQLError(`Context creation failed: ${message}`)] });
+          }
           const { http, ...extensions } = error.extensions as { http?: { status: number } };
           return reply(http?.status ?? 500, { errors: [new GraphQLError(error.message, { extensions })] });
         });
@@ -189,6 +193,9 @@ describe("createAuthContext and the resolver guards", () => {
       });
       expect(answer.status).toBe(500);
       expect(answer.body.data).toBeUndefined();
+      // The hook's own error (a store's host name, a connection string) never reaches the client.
+      expect(JSON.stringify(answer.body)).not.toContain("denylist down");
+      expect(answer.body.errors?.[0]?.extensions).toEqual({ code: "INTERNAL_SERVER_ERROR" });
     } finally {
       await brokenApi.close();
     }

@@ -52,15 +52,24 @@ function withHttpStatus(error: GraphQLError, status: number): GraphQLError {
  * anonymous data. When the keys cannot be fetched (`KEYS_UNAVAILABLE`) the error is
  * `SERVICE_UNAVAILABLE` (HTTP 503): the client's session is probably fine and must not be discarded.
  *
- * @throws GraphQLError as described; any other failure (e.g. the `isRevoked` hook throwing) propagates,
- *   which Apollo reports as an internal error: fail closed.
+ * @throws GraphQLError as described; any other failure (e.g. the `isRevoked` hook throwing) fails the
+ *   operation closed with `INTERNAL_SERVER_ERROR` (HTTP 500) and a fixed message; the original error is
+ *   its `originalError`, for logs only.
  */
 export function createAuthContext(verifier: Verifier): (args: AuthContextArgs) => Promise<AuthContext> {
   return async ({ req }) => {
     try {
       return { auth: await verifier.authenticate(req) };
     } catch (error) {
-      if (!(error instanceof AuthError)) throw error;
+      if (!(error instanceof AuthError)) {
+        // Apollo Server sends a context function's plain Error to the client as "Context creation
+        // failed: <message>", which would expose e.g. the revocation store's connection error. The
+        // original stays on `originalError` for formatError and logs.
+        throw new GraphQLError("Authentication could not be checked", {
+          originalError: error instanceof Error ? error : new Error(String(error)),
+          extensions: { code: "INTERNAL_SERVER_ERROR", http: { status: 500 } },
+        });
+      }
       if (error.reason === "KEYS_UNAVAILABLE") {
         const unavailable = new GraphQLError("Authentication is temporarily unavailable", {
           extensions: { code: "SERVICE_UNAVAILABLE" },

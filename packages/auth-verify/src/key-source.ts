@@ -16,14 +16,20 @@ import { AuthConfigError, AuthError } from "./auth-error.ts";
  * Keys from the accounts subgraph's JWKS endpoint, fetched with jose's remote key set. Keys are cached
  * for `cacheMaxAgeMs`; a token with an unknown `kid` triggers a refetch only if `cooldownMs` has
  * passed since the last successful fetch, so a flood of random `kid`s costs at most one fetch per
- * cooldown. Redirects are not followed.
+ * cooldown. A failed fetch (network error, timeout, non-200, not a JWKS) also starts the cooldown:
+ * until it ends, requests that need a fetch fail with `KEYS_UNAVAILABLE` at once, so an outage of the
+ * endpoint is not answered with a fetch per request. `Verifier.reloadKeys()` always fetches.
+ * Redirects are not followed.
  */
 export interface JwksUrlKeySource {
   /** `https:` URL of the JWKS. `http:` only for loopback hosts or with `allowInsecureHttp`. */
   readonly jwksUrl: string | URL;
   /** How long fetched keys are used before a refetch, in ms. Default 600 000 (10 min). Finite, >= 0. */
   readonly cacheMaxAgeMs?: number;
-  /** Minimum time between refetches caused by an unknown `kid`, in ms. Default 30 000. Finite, >= 0. */
+  /**
+   * Minimum time between refetches caused by an unknown `kid`, and between a failed fetch and the next
+   * attempt, in ms. Default 30 000. Finite, >= 0.
+   */
   readonly cooldownMs?: number;
   /** HTTP timeout of one fetch, in ms. Default 5 000. Integer, > 0. */
   readonly timeoutMs?: number;
@@ -61,6 +67,7 @@ export interface KeyResolver {
 
 const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k", "oth", "priv"] as const;
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+const LOOPBACK_IPV4 = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
 function nonNegativeFinite(value: number | undefined, fallback: number, option: string): number {
   if (value === undefined) return fallback;
@@ -94,6 +101,18 @@ function checkPublicJwk(jwk: JWK, seen: Set<string>): void {
   }
 }
 
+/** Whether a response body is a JSON object with a `keys` array (what jose accepts as a JWKS). */
+function isJwksLike(body: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return (
+      typeof parsed === "object" && parsed !== null && Array.isArray((parsed as { keys?: unknown }).keys)
+    );
+  } catch {
+    return false;
+  }
+}
+
 function jwksUrlResolver(source: JwksUrlKeySource): KeyResolver {
   let url: URL;
   try {
@@ -101,7 +120,9 @@ function jwksUrlResolver(source: JwksUrlKeySource): KeyResolver {
   } catch (error) {
     throw new AuthConfigError(`jwksUrl is not a URL: ${String(source.jwksUrl)}`, { cause: error });
   }
-  const loopback = LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith("127.");
+  // The URL parser canonicalizes IPv4 hosts (127.1, 0x7f.0.0.1 → 127.0.0.1), so a dotted quad is
+  // the only form 127/8 takes here; a name like 127.0.0.1.attacker.example is not loopback.
+  const loopback = LOOPBACK_HOSTS.has(url.hostname) || LOOPBACK_IPV4.test(url.hostname);
   if (
     url.protocol !== "https:" &&
     !(url.protocol === "http:" && (loopback || source.allowInsecureHttp === true))
@@ -114,22 +135,43 @@ function jwksUrlResolver(source: JwksUrlKeySource): KeyResolver {
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
     throw new AuthConfigError(`timeoutMs must be a positive integer (ms), got ${String(timeoutMs)}`);
   }
+  const cooldownMs = nonNegativeFinite(source.cooldownMs, 30_000, "cooldownMs");
   let generation = 0;
   let lastBody: string | undefined;
+  let lastFailureAtMs: number | undefined;
   // Watching fetches through jose's customFetch hook: when a refetched JWKS differs from the previous
   // one, a key may have been removed, so verifications cached under the old set must be redone.
+  // jose starts its cooldown only after a successful fetch, so while the endpoint fails every request
+  // needing keys (any random kid, or all requests once the keys are stale) would fetch again: an
+  // attacker-driven flood against the accounts service exactly when it is struggling. A failed fetch
+  // therefore also starts the cooldown; until it ends, fetches fail here without touching the network.
   const watchingFetch: FetchImplementation = async (href, init) => {
-    const response = await fetch(href, init);
-    if (response.status === 200) {
+    if (lastFailureAtMs !== undefined && Date.now() - lastFailureAtMs < cooldownMs) {
+      throw new Error("the last JWKS fetch failed; waiting for the cooldown before the next one");
+    }
+    try {
+      const response = await fetch(href, init);
+      if (response.status !== 200) {
+        lastFailureAtMs = Date.now();
+        return response;
+      }
       const body = await response.clone().text();
+      if (!isJwksLike(body)) {
+        lastFailureAtMs = Date.now();
+        return response;
+      }
+      lastFailureAtMs = undefined;
       if (lastBody !== undefined && body !== lastBody) generation += 1;
       lastBody = body;
+      return response;
+    } catch (error) {
+      lastFailureAtMs = Date.now();
+      throw error;
     }
-    return response;
   };
   const remote = createRemoteJWKSet(url, {
     cacheMaxAge: nonNegativeFinite(source.cacheMaxAgeMs, 600_000, "cacheMaxAgeMs"),
-    cooldownDuration: nonNegativeFinite(source.cooldownMs, 30_000, "cooldownMs"),
+    cooldownDuration: cooldownMs,
     timeoutDuration: timeoutMs,
     [customFetch]: watchingFetch,
   });
@@ -147,6 +189,8 @@ function jwksUrlResolver(source: JwksUrlKeySource): KeyResolver {
     generation: () => generation,
     fresh: () => remote.fresh,
     reload: async () => {
+      // An explicit reload (operator action, key-rotation event) is never held back by a failed fetch.
+      lastFailureAtMs = undefined;
       try {
         await remote.reload();
       } catch (error) {
@@ -166,6 +210,31 @@ function staticJwksResolver(source: StaticJwksKeySource): KeyResolver {
   return { getKey: local, generation: () => 0, fresh: () => true, reload: () => Promise.resolve() };
 }
 
+// WebCrypto algorithm (and curve) each JWS algorithm needs (RFC 7518 §3.1, RFC 8037, jose's own checks).
+const WEBCRYPTO_FOR_ALG: Readonly<
+  Record<string, { readonly names: readonly string[]; readonly curve?: string }>
+> = {
+  EdDSA: { names: ["Ed25519", "Ed448"] },
+  Ed25519: { names: ["Ed25519"] },
+  ES256: { names: ["ECDSA"], curve: "P-256" },
+  ES384: { names: ["ECDSA"], curve: "P-384" },
+  ES512: { names: ["ECDSA"], curve: "P-521" },
+  RS256: { names: ["RSASSA-PKCS1-v1_5"] },
+  RS384: { names: ["RSASSA-PKCS1-v1_5"] },
+  RS512: { names: ["RSASSA-PKCS1-v1_5"] },
+  PS256: { names: ["RSA-PSS"] },
+  PS384: { names: ["RSA-PSS"] },
+  PS512: { names: ["RSA-PSS"] },
+};
+
+function keyFitsAlgorithm(key: CryptoKey, alg: string): boolean {
+  const expected = WEBCRYPTO_FOR_ALG[alg];
+  if (expected === undefined || !expected.names.includes(key.algorithm.name)) return false;
+  return (
+    expected.curve === undefined || (key.algorithm as { namedCurve?: string }).namedCurve === expected.curve
+  );
+}
+
 function publicKeysResolver(source: PublicKeysKeySource): KeyResolver {
   if (source.publicKeys.length === 0) throw new AuthConfigError("publicKeys must hold at least one key");
   const seen = new Set<string>();
@@ -174,6 +243,13 @@ function publicKeysResolver(source: PublicKeysKeySource): KeyResolver {
     const kid = checkKid(entry.kid, seen, "publicKeys");
     if (entry.key.type !== "public") {
       throw new AuthConfigError(`publicKeys: key "${kid}" is a ${entry.key.type} key; only public keys`);
+    }
+    if (!keyFitsAlgorithm(entry.key, entry.alg)) {
+      // Otherwise every token under this kid would fail at request time with a bare TypeError from
+      // WebCrypto, i.e. a 500 on every request instead of a service that refuses to start.
+      throw new AuthConfigError(
+        `publicKeys: key "${kid}" is a ${entry.key.algorithm.name} key, which cannot verify "${entry.alg}"`,
+      );
     }
     byKid.set(kid, { alg: entry.alg, key: entry.key });
   }

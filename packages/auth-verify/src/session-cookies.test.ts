@@ -52,6 +52,15 @@ describe("session cookies", () => {
     );
   });
 
+  it.each(["Production", "prod", "staging", "", undefined])(
+    "refuses an environment that is not production, development or test (%j), so a NODE_ENV typo cannot enable insecure mode",
+    (environment) => {
+      // As it arrives from an unchecked NODE_ENV: the type says three values, the runtime must agree.
+      const options = { environment: environment as never, insecureDevelopmentMode: true };
+      expect(() => createSessionCookies(options)).toThrow(AuthConfigError);
+    },
+  );
+
   it("refuses names that do not match the mode, and invalid names", () => {
     expect(() => createSessionCookies({ environment: "production", name: "session" })).toThrow(
       AuthConfigError,

@@ -11,6 +11,12 @@ export const DEV_SESSION_COOKIE_NAME = "boxoffice_session";
 /** Where the service runs. Only used to forbid the insecure development mode in production. */
 export type DeploymentEnvironment = "production" | "development" | "test";
 
+const DEPLOYMENT_ENVIRONMENTS: ReadonlySet<string> = new Set<DeploymentEnvironment>([
+  "production",
+  "development",
+  "test",
+]);
+
 /** Options of {@link createSessionCookies}. */
 export interface SessionCookieOptions {
   /** Required so nobody gets the insecure mode by forgetting to say where they run. */
@@ -60,10 +66,18 @@ export interface SessionCookies {
  * Builds the session cookie policy shared by the accounts subgraph (which sets the cookie) and every
  * verifier (which reads it).
  *
- * @throws AuthConfigError when `insecureDevelopmentMode` is asked for in production, when the name's
+ * @throws AuthConfigError when `environment` is not one of the three values, when
+ *   `insecureDevelopmentMode` is asked for in production, when the name's
  *   `__Host-` prefix does not match the mode, or when the name is not a valid cookie name (RFC 6265 §4.1.1).
  */
 export function createSessionCookies(options: SessionCookieOptions): SessionCookies {
+  // Checked at run time too: the value usually comes from NODE_ENV, and "Production", "prod", "staging"
+  // or a missing variable must not slip past the production check below into insecure mode.
+  if (!DEPLOYMENT_ENVIRONMENTS.has(options.environment)) {
+    throw new AuthConfigError(
+      `environment must be one of ${[...DEPLOYMENT_ENVIRONMENTS].join(", ")}, got ${String(options.environment)}`,
+    );
+  }
   const insecure = options.insecureDevelopmentMode === true;
   if (insecure && options.environment === "production") {
     throw new AuthConfigError(

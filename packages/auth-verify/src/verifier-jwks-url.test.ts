@@ -178,7 +178,9 @@ describe("JWKS URL key source", () => {
     expect(await reasonOf(verifier.verifyToken(token))).toBe("KEYS_UNAVAILABLE");
     await expect(verifier.reloadKeys()).rejects.toMatchObject({ reason: "KEYS_UNAVAILABLE" });
 
+    // The failed fetch started the cooldown; once it is over, the recovered endpoint is used again.
     server.setStatus(200);
+    vi.setSystemTime(T0 + 30_001);
     await expect(verifier.verifyToken(token)).resolves.toMatchObject({ userId: "user-1" });
 
     const url = server.url;
@@ -186,5 +188,54 @@ describe("JWKS URL key source", () => {
     server = await startCountingServer({ keys: [] });
     const unreachable = createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: { jwksUrl: url } });
     expect(await reasonOf(unreachable.verifyToken(token))).toBe("KEYS_UNAVAILABLE");
+  });
+
+  it.each<[string, (server: CountingServer) => void]>([
+    ["answers 503", (jwks) => jwks.setStatus(503)],
+    ["answers 200 with something that is not a JWKS", (jwks) => jwks.setBody("<html>maintenance</html>")],
+  ])(
+    "while the endpoint %s, a flood of requests costs at most one fetch per cooldown",
+    async (_label, breakServer) => {
+      const verifier = remoteVerifier({ cache: false });
+      await verifier.verifyToken(await signToken(key.privateKey, key.kid));
+      expect(server.requests()).toBe(1);
+      breakServer(server);
+
+      // Past the cooldown, random kids each ask for a refetch; only the first one reaches the server.
+      vi.setSystemTime(T0 + 31_000);
+      for (let index = 0; index < 20; index += 1) {
+        const token = await signToken(key.privateKey, randomUUID());
+        expect(await reasonOf(verifier.verifyToken(token))).toBe("KEYS_UNAVAILABLE");
+      }
+      expect(server.requests()).toBe(2);
+      // Tokens under the known, still fresh key are unaffected by the outage.
+      await expect(verifier.verifyToken(await signToken(key.privateKey, key.kid))).resolves.toBeDefined();
+
+      // Once the keys are stale every request needs them: still one fetch per cooldown, failing closed.
+      vi.setSystemTime(T0 + 600_001);
+      for (let index = 0; index < 20; index += 1) {
+        const token = await signToken(key.privateKey, key.kid, { claims: { sid: `s-${index}` } });
+        expect(await reasonOf(verifier.verifyToken(token))).toBe("KEYS_UNAVAILABLE");
+      }
+      expect(server.requests()).toBe(3);
+
+      // The endpoint recovers: the next fetch after the cooldown succeeds and tokens verify again.
+      server.setStatus(200);
+      server.setBody({ keys: [key.publicJwk] });
+      vi.setSystemTime(T0 + 631_002);
+      await expect(verifier.verifyToken(await signToken(key.privateKey, key.kid))).resolves.toBeDefined();
+      expect(server.requests()).toBe(4);
+    },
+  );
+
+  it("reloadKeys() fetches at once even right after a failed fetch", async () => {
+    server.setStatus(500);
+    const verifier = remoteVerifier();
+    const token = await signToken(key.privateKey, key.kid);
+    expect(await reasonOf(verifier.verifyToken(token))).toBe("KEYS_UNAVAILABLE");
+    server.setStatus(200);
+    await verifier.reloadKeys();
+    await expect(verifier.verifyToken(token)).resolves.toMatchObject({ userId: "user-1" });
+    expect(server.requests()).toBe(2);
   });
 });

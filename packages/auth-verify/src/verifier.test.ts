@@ -1,4 +1,4 @@
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from "jose";
+import { CompactSign, exportJWK, exportSPKI, FlattenedSign, generateKeyPair, SignJWT } from "jose";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startCountingServer, type CountingServer } from "../test/support/jwks-server.ts";
 import {
@@ -199,6 +199,35 @@ describe("rejects with a reason code", () => {
     expect(await reasonOf(verifier.verifyToken(token))).toBe("MALFORMED");
   });
 
+  it("an unencoded payload (b64: false, RFC 7797), even correctly signed", async () => {
+    const claims = "eyJzdWIiOiJhZG1pbiJ9";
+    const flattened = await new FlattenedSign(new TextEncoder().encode(claims))
+      .setProtectedHeader({
+        alg: "EdDSA",
+        kid: key.kid,
+        typ: "boxoffice-session+jwt",
+        b64: false,
+        crit: ["b64"],
+      })
+      .sign(key.privateKey);
+    const token = `${flattened.protected}.${claims}.${flattened.signature}`;
+    expect(await reasonOf(verifier.verifyToken(token))).toBe("MALFORMED");
+  });
+
+  it("exp or iat that JSON turns into Infinity (1e400), even correctly signed", async () => {
+    for (const [claim, member] of [
+      ["exp", '"exp":1e400'],
+      ["iat", '"iat":-1e400'],
+    ] as const) {
+      const json = JSON.stringify({ ...validClaims(nowSec()), [claim]: 0 }).replace(`"${claim}":0`, member);
+      const token = await new CompactSign(new TextEncoder().encode(json))
+        .setProtectedHeader({ alg: "EdDSA", kid: key.kid, typ: "boxoffice-session+jwt" })
+        .sign(key.privateKey);
+      const error = await verifier.verifyToken(token).catch((thrown: unknown) => thrown);
+      expect(error).toMatchObject({ reason: "CLAIM_INVALID", claim });
+    }
+  });
+
   it("garbage that is not a compact JWS", async () => {
     for (const token of ["", "abc", "a.b", "a.b.c.d.e", "a b.c.d", "!!!.e30.sig", "bm90IGpzb24.e30.sig"]) {
       expect(await reasonOf(verifier.verifyToken(token))).toBe("MALFORMED");
@@ -335,12 +364,33 @@ describe("start-up errors, never silent defaults", () => {
       AuthConfigError,
     );
     expect(() => createVerifier({ ...base(), keys: { jwksUrl: "not a url" } })).toThrow(AuthConfigError);
+    // Host names that merely start like a loopback address are ordinary, remote hosts.
+    for (const jwksUrl of ["http://127.0.0.1.attacker.example/jwks", "http://127.internal/jwks"]) {
+      expect(() => createVerifier({ ...base(), keys: { jwksUrl } })).toThrow(AuthConfigError);
+    }
+    for (const jwksUrl of ["http://127.0.0.1:4001/jwks", "http://127.1.2.3/jwks", "http://localhost/jwks"]) {
+      expect(() => createVerifier({ ...base(), keys: { jwksUrl } })).not.toThrow();
+    }
     expect(() =>
       createVerifier({
         ...base(),
         keys: { jwksUrl: "https://accounts.example/jwks", cooldownMs: Number.NaN },
       }),
     ).toThrow(AuthConfigError);
+  });
+
+  it("a public key bound to an algorithm it cannot verify (RSA key as EdDSA, P-384 key as ES256)", async () => {
+    const rsa = await generateKeyPair("RS256");
+    const p384 = await generateKeyPair("ES384");
+    for (const [alg, publicKey] of [
+      ["EdDSA", rsa.publicKey],
+      ["ES256", p384.publicKey],
+    ] as const) {
+      const keys = { publicKeys: [{ kid: "k-1", alg, key: publicKey }] };
+      expect(() => createVerifier({ ...base(), algorithms: ["EdDSA", "ES256"], keys })).toThrow(
+        AuthConfigError,
+      );
+    }
   });
 
   it("a public key bound to an algorithm outside the allowlist", async () => {
