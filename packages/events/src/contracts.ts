@@ -1,0 +1,168 @@
+/**
+ * The Boxoffice event contracts: every event type the subgraphs share, with its topic.
+ *
+ * Topics (one per aggregate type, message key = aggregate id):
+ * - `boxoffice.accounts.v1` carries two aggregate types of the accounts service: `user`
+ *   (`user.registered`, key = userId) and `session` (`session.revoked`, key = sessionId). They
+ *   share a topic because they come from one service and one consumer wants both; ordering is
+ *   guaranteed per aggregate (per user, per session), which is all a consumer needs: a session's
+ *   revocation does not depend on the order of other users' events.
+ * - `boxoffice.tickets.v1` (`ticket`), `boxoffice.orders.v1` (`order`), `boxoffice.payments.v1`
+ *   (`payment`).
+ *
+ * Data rules: money is an integer amount of minor units (`priceMinor`, `amountMinor`, e.g. cents)
+ * plus an ISO-4217 alphabetic code; times are ISO-8601 with offset; `version` inside `data` (ticket
+ * and order) equals the envelope's `aggregateVersion` (the publisher checks it). Events carry the
+ * aggregate's full replicated state, so a replica needs only the newest event, never a sequence —
+ * which is what makes "apply only if newer" correct.
+ *
+ * Changing a contract: adding an optional field is compatible within a version (schemas strip
+ * unknown keys); anything else is a new `version` registered next to the old one, consumers first.
+ */
+import { z } from "zod";
+import { defineEvent, EventRegistry } from "./registry.ts";
+
+const id = z.string().min(1).max(200);
+/** ISO 4217 alphabetic code, e.g. "EUR". */
+const currency = z.string().regex(/^[A-Z]{3}$/, "expected an ISO 4217 code such as EUR");
+const minorUnits = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const version = z.number().int().positive();
+const isoDateTime = z.iso.datetime({ offset: true });
+
+/** Ticket lifecycle: listed → reserved by an order → sold (or back to available on cancel). */
+export const ticketStatus = z.enum(["AVAILABLE", "RESERVED", "SOLD"]);
+
+const ticketState = z.object({
+  ticketId: id,
+  title: z.string().min(1).max(200),
+  priceMinor: minorUnits,
+  currency,
+  sellerId: id,
+  status: ticketStatus,
+  version,
+});
+
+const orderState = <S extends string>(status: S) =>
+  z.object({
+    orderId: id,
+    ticketId: id,
+    buyerId: id,
+    status: z.literal(status),
+    amountMinor: minorUnits,
+    currency,
+    /** When the reservation lapses unless paid. */
+    expiresAt: isoDateTime,
+    version,
+  });
+
+const payment = z.object({
+  paymentId: id,
+  orderId: id,
+  amountMinor: minorUnits,
+  currency,
+  /** Why a payment failed (provider's decline reason); absent on success. */
+  reason: z.string().max(500).optional(),
+});
+
+export const userRegisteredV1 = defineEvent({
+  type: "user.registered",
+  version: 1,
+  aggregateType: "user",
+  description: "A user account was created. data: { userId, email }.",
+  schema: z.object({ userId: id, email: z.email() }),
+});
+
+export const sessionRevokedV1 = defineEvent({
+  type: "session.revoked",
+  version: 1,
+  aggregateType: "session",
+  description: "A session was revoked (sign-out or security action); tokens of it must be rejected.",
+  schema: z.object({ sessionId: id, userId: id, revokedAt: isoDateTime }),
+});
+
+export const ticketCreatedV1 = defineEvent({
+  type: "ticket.created",
+  version: 1,
+  aggregateType: "ticket",
+  description: "A ticket was listed for sale. data: the ticket's full state, version 1.",
+  schema: ticketState,
+});
+
+export const ticketUpdatedV1 = defineEvent({
+  type: "ticket.updated",
+  version: 1,
+  aggregateType: "ticket",
+  description: "A ticket's state changed (title, price, status…). data: the full new state.",
+  schema: ticketState,
+});
+
+export const orderCreatedV1 = defineEvent({
+  type: "order.created",
+  version: 1,
+  aggregateType: "order",
+  description: "A buyer reserved a ticket; the order awaits payment until expiresAt. status PENDING.",
+  schema: orderState("PENDING"),
+});
+
+export const orderCancelledV1 = defineEvent({
+  type: "order.cancelled",
+  version: 1,
+  aggregateType: "order",
+  description: "An order was cancelled (expired, payment failed, or by the buyer). status CANCELLED.",
+  schema: orderState("CANCELLED"),
+});
+
+export const orderCompletedV1 = defineEvent({
+  type: "order.completed",
+  version: 1,
+  aggregateType: "order",
+  description: "An order was paid; the ticket is sold to the buyer. status COMPLETED.",
+  schema: orderState("COMPLETED"),
+});
+
+export const paymentSucceededV1 = defineEvent({
+  type: "payment.succeeded",
+  version: 1,
+  aggregateType: "payment",
+  description: "A payment for an order was captured.",
+  schema: payment,
+});
+
+export const paymentFailedV1 = defineEvent({
+  type: "payment.failed",
+  version: 1,
+  aggregateType: "payment",
+  description: "A payment for an order was declined; `reason` says why.",
+  schema: payment,
+});
+
+/** Production topic names per aggregate type. */
+export const BOXOFFICE_TOPICS = {
+  user: "boxoffice.accounts.v1",
+  session: "boxoffice.accounts.v1",
+  ticket: "boxoffice.tickets.v1",
+  order: "boxoffice.orders.v1",
+  payment: "boxoffice.payments.v1",
+} as const;
+
+/** Every Boxoffice event definition. */
+export const BOXOFFICE_EVENTS = [
+  userRegisteredV1,
+  sessionRevokedV1,
+  ticketCreatedV1,
+  ticketUpdatedV1,
+  orderCreatedV1,
+  orderCancelledV1,
+  orderCompletedV1,
+  paymentSucceededV1,
+  paymentFailedV1,
+] as const;
+
+export type BoxofficeEventDefinition = (typeof BOXOFFICE_EVENTS)[number];
+export type BoxofficeAggregateType = keyof typeof BOXOFFICE_TOPICS;
+
+/** The registry every subgraph shares. */
+export const boxofficeRegistry = new EventRegistry<BoxofficeEventDefinition>(
+  BOXOFFICE_EVENTS,
+  BOXOFFICE_TOPICS,
+);

@@ -1,0 +1,81 @@
+/**
+ * @boxoffice/events — typed domain events on Kafka with a transactional outbox, idempotent
+ * consumers, per-aggregate ordering and dead letters. See README.md for the guarantees.
+ */
+export { applyIfNewer, isNewer, type ApplyIfNewerSpec } from "./apply.ts";
+export {
+  BOXOFFICE_EVENTS,
+  BOXOFFICE_TOPICS,
+  boxofficeRegistry,
+  orderCancelledV1,
+  orderCompletedV1,
+  orderCreatedV1,
+  paymentFailedV1,
+  paymentSucceededV1,
+  sessionRevokedV1,
+  ticketCreatedV1,
+  ticketStatus,
+  ticketUpdatedV1,
+  userRegisteredV1,
+  type BoxofficeAggregateType,
+  type BoxofficeEventDefinition,
+} from "./contracts.ts";
+export {
+  createConsumer,
+  EventConsumer,
+  headersToStrings,
+  type ConsumerOptions,
+  type ConsumerStatus,
+  type EventHandler,
+  type HandlerMap,
+  type MessageContext,
+  type MessageOutcome,
+  type OutcomeKind,
+  type TransactionRunner,
+} from "./consumer.ts";
+export { envelopeHeaders, envelopeSchema, HEADERS, type EventEnvelope } from "./envelope.ts";
+export { EventsConfigError, InvalidEventError, NonRetryableError, UnknownEventError } from "./errors.ts";
+export { FAULT_POINTS, parseFaultInjection, type FaultInjection, type FaultPoint } from "./fault.ts";
+export { ACKS_ALL, createEventProducer, createKafka, type KafkaClientOptions } from "./kafka.ts";
+export { errorMessage, silentLogger, type EventsLogger } from "./logger.ts";
+export { createPublisher, type Publisher, type PublisherOptions } from "./outbox.ts";
+export { rebuildReadModel, type RebuildOptions, type RebuildResult } from "./rebuild.ts";
+export {
+  defineEvent,
+  EventRegistry,
+  type AnyEventDefinition,
+  type DecodeResult,
+  type EventDefinition,
+  type EventDraft,
+  type EventOf,
+  type EventOfType,
+} from "./registry.ts";
+export { createRelay, OUTBOX_CHANNEL, OutboxRelay, type RelayOptions, type RelayStatus } from "./relay.ts";
+export {
+  EVENT_TABLES_SQL,
+  installEventTables,
+  pgExecutor,
+  pgTransaction,
+  pgTransactions,
+  quoteIdentifier,
+  schemaConnection,
+  type PgTransaction,
+  type SqlExecutor,
+} from "./sql.ts";
+export {
+  listDeadLetters,
+  readTopic,
+  replayDeadLetters,
+  replayTopicRange,
+  type DeadLetter,
+  type ReadTopicOptions,
+  type ReplayDeadLettersOptions,
+  type TopicRecord,
+} from "./tooling.ts";
+export {
+  deadLetterTopicOf,
+  ensureTopics,
+  topicSpecsFor,
+  type EnsureTopicsResult,
+  type TopicSpec,
+} from "./topics.ts";

@@ -1,0 +1,399 @@
+/**
+ * The outbox relay: moves committed outbox rows to Kafka, one service schema per relay.
+ *
+ * Why it is correct:
+ * - At least once: a row is marked published only in the same PostgreSQL transaction that claimed
+ *   it, after Kafka acknowledged it with acks=all. A crash before the mark re-sends the row later
+ *   (a duplicate the consumers' inbox absorbs); a crash before the send loses nothing.
+ * - Per-aggregate order, even with several relay replicas: a relay takes a transaction-scoped
+ *   advisory lock per aggregate (`pg_try_advisory_xact_lock`) before reading that aggregate's
+ *   unpublished rows, and reads them in `aggregate_version` order. Another replica skips an
+ *   aggregate whose lock is held, instead of `SKIP LOCKED`-ing past its first row and publishing a
+ *   later one first. The lock is released at COMMIT, after the published marks are visible, and the
+ *   rows are re-read after locking, so the next holder starts exactly after the last published
+ *   version. Ordering by version rather than by the bigserial id matters because ids are assigned
+ *   at INSERT, not at COMMIT; versions are assigned under the aggregate's own row lock in the
+ *   service, so version order is commit order per aggregate.
+ * - In Kafka, the aggregate id is the key (one partition per aggregate) and the producer is
+ *   idempotent with one request in flight, so a partition receives the rows in the order sent.
+ *   Every failure tears the producer down and retries with backoff, so broker-side sequence state
+ *   can never wedge it.
+ * - Wake-up: LISTEN on `boxoffice_event_outbox` (the outbox trigger NOTIFYs at commit) with a
+ *   polling fallback, so a lost notification or a broken listener costs at most one poll interval.
+ */
+import type { Kafka, Message, Producer } from "kafkajs";
+import pg from "pg";
+import { FaultInjector, type FaultInjection } from "./fault.ts";
+import { ACKS_ALL, createEventProducer } from "./kafka.ts";
+import { errorMessage, silentLogger, type EventsLogger } from "./logger.ts";
+import { quoteIdentifier, schemaConnection } from "./sql.ts";
+
+/** The NOTIFY channel of sql/outbox.sql's trigger; the payload is the schema name. */
+export const OUTBOX_CHANNEL = "boxoffice_event_outbox";
+
+export interface RelayOptions {
+  /** PostgreSQL URL of the service database. */
+  connectionString: string;
+  /** The service's schema holding `event_outbox`. */
+  schema: string;
+  kafka: Kafka;
+  /** Max rows per Kafka request / PostgreSQL transaction (default 500). */
+  batchSize?: number;
+  /** Max aggregates locked per batch (default 200). */
+  maxAggregatesPerBatch?: number;
+  /** Polling fallback when no NOTIFY arrives, ms (default 1000). */
+  pollIntervalMs?: number;
+  /** Backoff after a failed batch: initial and cap, ms (default 100 and 5000, doubling). */
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** Published rows older than this are deleted, ms (default 7 days). */
+  retentionMs?: number;
+  /** How often pruning runs, ms (default 60 000). */
+  pruneIntervalMs?: number;
+  /** Kafka request timeout for one batch, ms (default 10 000). */
+  sendTimeoutMs?: number;
+  logger?: EventsLogger;
+  /** Test-only: crash at a named point (see fault.ts). */
+  faultInjection?: FaultInjection;
+}
+
+/** For `/readyz` and dashboards. Times are ISO-8601. */
+export interface RelayStatus {
+  state: "idle" | "running" | "stopping" | "stopped";
+  /** True while running; a broker outage does not make the relay unready, it makes it `degraded`. */
+  ready: boolean;
+  /** True after `consecutiveFailures` ≥ 3: the broker (or the database) is not accepting batches. */
+  degraded: boolean;
+  /** Whether LISTEN is connected (polling continues either way). */
+  listening: boolean;
+  publishedTotal: number;
+  consecutiveFailures: number;
+  lastPublishedAt?: string;
+  lastError?: string;
+}
+
+interface OutboxRow {
+  id: string;
+  topic: string;
+  message_key: string;
+  payload: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * The relay for one service schema. `start()` begins the loop; `stop()` finishes the batch in
+ * flight and closes every connection.
+ */
+export class OutboxRelay {
+  private readonly pool: pg.Pool;
+  private readonly logger: EventsLogger;
+  private readonly fault: FaultInjector;
+  private readonly batchSize: number;
+  private readonly maxAggregates: number;
+  private readonly pollIntervalMs: number;
+  private readonly backoffInitialMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly retentionMs: number;
+  private readonly pruneIntervalMs: number;
+  private readonly sendTimeoutMs: number;
+  private producer: Producer | undefined;
+  private listener: pg.Client | undefined;
+  private loopDone: Promise<void> | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private listenerRetry: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+  private woken = false;
+  private current: RelayStatus = {
+    state: "idle",
+    ready: false,
+    degraded: false,
+    listening: false,
+    publishedTotal: 0,
+    consecutiveFailures: 0,
+  };
+
+  constructor(private readonly options: RelayOptions) {
+    quoteIdentifier(options.schema);
+    this.pool = new pg.Pool({ ...schemaConnection(options.connectionString, options.schema), max: 2 });
+    // An idle pooled connection that dies (database restart) must not crash the process.
+    this.pool.on("error", (error) =>
+      this.logger.warn("relay: idle connection error", { error: error.message }),
+    );
+    this.logger = options.logger ?? silentLogger;
+    this.fault = new FaultInjector(options.faultInjection);
+    this.batchSize = options.batchSize ?? 500;
+    this.maxAggregates = options.maxAggregatesPerBatch ?? 200;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.backoffInitialMs = options.backoff?.initialMs ?? 100;
+    this.backoffMaxMs = options.backoff?.maxMs ?? 5_000;
+    this.retentionMs = options.retentionMs ?? 7 * 24 * 3600 * 1000;
+    this.pruneIntervalMs = options.pruneIntervalMs ?? 60_000;
+    this.sendTimeoutMs = options.sendTimeoutMs ?? 10_000;
+  }
+
+  /** A snapshot of the relay's health. */
+  status(): RelayStatus {
+    return { ...this.current };
+  }
+
+  /**
+   * Starts listening and relaying. Resolves once the loop runs; it does not wait for Kafka (rows
+   * wait in the outbox while the broker is away).
+   *
+   * @throws Error when called twice.
+   */
+  async start(): Promise<void> {
+    if (this.current.state !== "idle") throw new Error(`relay already ${this.current.state}`);
+    this.current.state = "running";
+    this.current.ready = true;
+    await this.connectListener();
+    this.pruneTimer = setInterval(() => void this.prune(), this.pruneIntervalMs);
+    this.pruneTimer.unref();
+    this.loopDone = this.loop();
+  }
+
+  /**
+   * Stops within `deadlineMs` (default 10 000): finishes the batch in flight (so its rows are either
+   * marked published or left for the next relay), then closes Kafka and PostgreSQL connections.
+   * Resolves `{ timedOut: true }` if the batch did not finish in time; its rows stay unpublished
+   * or are re-sent later — never lost.
+   */
+  async stop(deadlineMs = 10_000): Promise<{ timedOut: boolean }> {
+    if (this.current.state === "stopped" || this.current.state === "idle") {
+      this.current.state = "stopped";
+      return { timedOut: false };
+    }
+    this.current.state = "stopping";
+    this.current.ready = false;
+    this.signal();
+    clearInterval(this.pruneTimer);
+    clearTimeout(this.listenerRetry);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      (this.loopDone ?? Promise.resolve()).then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), deadlineMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    await this.producer?.disconnect().catch(() => undefined);
+    this.producer = undefined;
+    await this.listener?.end().catch(() => undefined);
+    this.listener = undefined;
+    this.current.listening = false;
+    await this.pool.end().catch(() => undefined);
+    this.current.state = "stopped";
+    return { timedOut };
+  }
+
+  /**
+   * Relays one batch: locks up to `maxAggregatesPerBatch` aggregates that have unpublished rows,
+   * sends up to `batchSize` of their rows in version order, marks them published after the ack.
+   *
+   * @returns the number of rows published (0 when there was nothing this relay could take).
+   * @throws the Kafka or PostgreSQL error; nothing is marked published then.
+   */
+  async relayBatch(): Promise<number> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query("BEGIN");
+      // The aggregates with the oldest pending rows first, so no aggregate starves.
+      const heads = await client.query<{ aggregate_type: string; aggregate_id: string }>(
+        `SELECT aggregate_type, aggregate_id FROM event_outbox WHERE published_at IS NULL
+         GROUP BY aggregate_type, aggregate_id ORDER BY min(id) LIMIT $1`,
+        [this.maxAggregates],
+      );
+      if (heads.rows.length === 0) {
+        await client.query("COMMIT");
+        return 0;
+      }
+      // Lock space = hash of the schema, so services sharing a database never contend.
+      const locked = await client.query<{ t: string; i: string }>(
+        `SELECT a.t, a.i FROM unnest($1::text[], $2::text[]) AS a(t, i)
+         WHERE pg_try_advisory_xact_lock(hashtext('${OUTBOX_CHANNEL}:' || current_schema()), hashtext(a.t || ':' || a.i))`,
+        [heads.rows.map((r) => r.aggregate_type), heads.rows.map((r) => r.aggregate_id)],
+      );
+      if (locked.rows.length === 0) {
+        await client.query("COMMIT");
+        return 0;
+      }
+      // Re-read after locking (READ COMMITTED: a fresh snapshot per statement), so rows another
+      // replica published between the two statements are not sent again.
+      const rows = await client.query<OutboxRow>(
+        `SELECT o.id::text AS id, o.topic, o.message_key, o.payload::text AS payload, o.headers
+         FROM event_outbox o JOIN unnest($1::text[], $2::text[]) AS l(t, i)
+           ON o.aggregate_type = l.t AND o.aggregate_id = l.i
+         WHERE o.published_at IS NULL
+         ORDER BY o.aggregate_type, o.aggregate_id, o.aggregate_version
+         LIMIT $3`,
+        [locked.rows.map((r) => r.t), locked.rows.map((r) => r.i), this.batchSize],
+      );
+      if (rows.rows.length === 0) {
+        await client.query("COMMIT");
+        return 0;
+      }
+      this.fault.reached("relay.before-send");
+      await this.send(rows.rows);
+      this.fault.reached("relay.after-send");
+      await client.query(
+        `UPDATE event_outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::bigint[])`,
+        [rows.rows.map((r) => r.id)],
+      );
+      await client.query("COMMIT");
+      return rows.rows.length;
+    } catch (error) {
+      try {
+        await client.query("ROLLBACK");
+      } catch {
+        broken = true;
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async send(rows: OutboxRow[]): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    for (const row of rows) {
+      const messages = byTopic.get(row.topic) ?? [];
+      messages.push({ key: row.message_key, value: row.payload, headers: row.headers });
+      byTopic.set(row.topic, messages);
+    }
+    if (!this.producer) {
+      const producer = createEventProducer(this.options.kafka);
+      await producer.connect();
+      this.producer = producer;
+    }
+    await this.producer.sendBatch({
+      acks: ACKS_ALL,
+      timeout: this.sendTimeoutMs,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.current.state === "running") {
+      let published = 0;
+      try {
+        published = await this.relayBatch();
+        this.current.consecutiveFailures = 0;
+        this.current.degraded = false;
+        if (published > 0) {
+          this.current.publishedTotal += published;
+          this.current.lastPublishedAt = new Date().toISOString();
+        }
+      } catch (error) {
+        await this.onFailure(error);
+        continue;
+      }
+      // More may be waiting; otherwise sleep until NOTIFY or the poll interval.
+      if (published === 0) await this.sleep(this.pollIntervalMs);
+    }
+  }
+
+  private async onFailure(error: unknown): Promise<void> {
+    const message = errorMessage(error);
+    this.current.consecutiveFailures += 1;
+    this.current.degraded = this.current.consecutiveFailures >= 3;
+    this.current.lastError = message;
+    this.logger.warn("relay: batch failed, will retry", {
+      error: message,
+      consecutiveFailures: this.current.consecutiveFailures,
+    });
+    // A fresh producer after any failure: kafkajs' idempotent producer keeps per-partition sequence
+    // numbers, and a batch that failed half-way could leave them out of step with the broker.
+    const producer = this.producer;
+    this.producer = undefined;
+    await producer?.disconnect().catch(() => undefined);
+    const delay = Math.min(
+      this.backoffMaxMs,
+      this.backoffInitialMs * 2 ** Math.min(this.current.consecutiveFailures - 1, 20),
+    );
+    await this.sleep(delay * (0.5 + Math.random() / 2));
+  }
+
+  /** Sleeps up to `ms`, returning early on NOTIFY or stop. */
+  private sleep(ms: number): Promise<void> {
+    if (this.woken || this.current.state !== "running") {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        this.woken = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  private signal(): void {
+    if (this.wake) this.wake();
+    else this.woken = true;
+  }
+
+  private async connectListener(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.options.connectionString });
+    client.on("notification", (n) => {
+      if (n.channel === OUTBOX_CHANNEL && n.payload === this.options.schema) this.signal();
+    });
+    client.on("error", (error) => {
+      this.logger.warn("relay: LISTEN connection lost; polling until it reconnects", {
+        error: error.message,
+      });
+      this.current.listening = false;
+      void client.end().catch(() => undefined);
+      this.scheduleListenerReconnect();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      this.listener = client;
+      this.current.listening = true;
+      // Rows committed before LISTEN took effect have no pending notification: look once.
+      this.signal();
+    } catch (error) {
+      this.logger.warn("relay: LISTEN failed; polling until it connects", { error: errorMessage(error) });
+      await client.end().catch(() => undefined);
+      this.scheduleListenerReconnect();
+    }
+  }
+
+  private scheduleListenerReconnect(): void {
+    if (this.current.state !== "running") return;
+    clearTimeout(this.listenerRetry);
+    this.listenerRetry = setTimeout(() => void this.connectListener(), this.backoffMaxMs);
+    this.listenerRetry.unref();
+  }
+
+  /**
+   * Deletes published rows older than the retention period, at most 10 000 per call (short
+   * transactions; the next interval continues).
+   *
+   * @returns the number of rows deleted.
+   */
+  async prune(): Promise<number> {
+    try {
+      const result = await this.pool.query(
+        `DELETE FROM event_outbox WHERE id IN (
+           SELECT id FROM event_outbox
+           WHERE published_at IS NOT NULL AND published_at < now() - make_interval(secs => $1::double precision / 1000)
+           LIMIT 10000)`,
+        [this.retentionMs],
+      );
+      return result.rowCount ?? 0;
+    } catch (error) {
+      this.logger.warn("relay: pruning failed", { error: errorMessage(error) });
+      return 0;
+    }
+  }
+}
+
+/** Creates a relay (not started). Call `start()`, and `stop()` on shutdown. */
+export function createRelay(options: RelayOptions): OutboxRelay {
+  return new OutboxRelay(options);
+}
