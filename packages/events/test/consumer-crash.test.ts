@@ -1,0 +1,104 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createRelay, type OutboxRelay } from "../src/index.ts";
+import {
+  committedTotal,
+  count,
+  createTopics,
+  databaseUrl,
+  deleteTopics,
+  effectReport,
+  range,
+  spawnFixture,
+  testKafka,
+  testRegistry,
+  testSchema,
+  ticketPublisher,
+  uid,
+  waitFor,
+  writeChanges,
+  type Fixture,
+  type TestSchema,
+} from "./helpers.ts";
+
+/**
+ * SIGKILL of the consumer process at its two crash points; a restarted process (same group) must
+ * neither lose nor double any effect.
+ */
+describe("consumer crash points (SIGKILL)", () => {
+  const kafka = testKafka();
+  let id: string;
+  let db: TestSchema;
+  let relay: OutboxRelay;
+  const children: Fixture[] = [];
+  const aggregates = range(10).map((n) => `ticket-${n}`);
+
+  beforeEach(async () => {
+    id = uid();
+    db = await testSchema();
+    await createTopics(kafka, testRegistry(id), 3);
+    relay = createRelay({ connectionString: databaseUrl(), schema: db.schema, kafka, pollIntervalMs: 200 });
+    await relay.start();
+    await writeChanges(db.pool, ticketPublisher(testRegistry(id)), aggregates, 10);
+    await waitFor("relay published 100", () => relay.status().publishedTotal === 100, 30_000);
+  });
+  afterEach(async () => {
+    for (const c of children.splice(0)) c.child.kill("SIGKILL");
+    await relay.stop();
+    await db.drop();
+    await deleteTopics(kafka, testRegistry(id));
+  });
+
+  function consumerProcess(group: string, env: Record<string, string> = {}): Fixture {
+    const f = spawnFixture("consumer", {
+      EVENTS_TEST_SCHEMA: db.schema,
+      EVENTS_TEST_TOPICS_ID: id,
+      EVENTS_TEST_GROUP: group,
+      ...env,
+    });
+    children.push(f);
+    return f;
+  }
+
+  async function restartAndExpectExactlyOnce(group: string): Promise<void> {
+    const topic = testRegistry(id).topicFor("ticket");
+    const restarted = consumerProcess(group);
+    await restarted.ready;
+    // Done when every offset is committed: the redelivered messages were settled too.
+    await waitFor(
+      "all offsets committed",
+      async () => (await committedTotal(kafka, group, topic)) === 100,
+      90_000,
+      250,
+    );
+    const report = await effectReport(db.pool);
+    expect(report.total).toBe(100);
+    expect(report.doubled).toBe(0);
+    for (const a of aggregates) expect(report.sequences.get(a)).toEqual(range(10));
+    expect(await count(db.pool, "SELECT count(*) FROM event_inbox WHERE consumer_group = $1", [group])).toBe(
+      100,
+    );
+  }
+
+  it("after the consumer's database commit, before its offset commit: redelivered as a no-op", async () => {
+    const group = `test.consumer-crash-commit-${id}`;
+    const topic = testRegistry(id).topicFor("ticket");
+    const crashed = consumerProcess(group, { EVENTS_TEST_FAULT: "consumer.after-db-commit:5" });
+    expect((await crashed.exited).signal).toBe("SIGKILL");
+    // The crash point was really hit: 5 effects committed, their offsets not.
+    expect((await effectReport(db.pool)).total).toBe(5);
+    expect(await committedTotal(kafka, group, topic)).toBe(0);
+    await restartAndExpectExactlyOnce(group);
+  });
+
+  it("in the middle of a batch: the applied half is not applied again, the rest is applied", async () => {
+    const group = `test.consumer-crash-batch-${id}`;
+    const topic = testRegistry(id).topicFor("ticket");
+    const crashed = consumerProcess(group, { EVENTS_TEST_FAULT: "consumer.mid-batch" });
+    expect((await crashed.exited).signal).toBe("SIGKILL");
+    const applied = (await effectReport(db.pool)).total;
+    expect(applied).toBeGreaterThan(0);
+    expect(applied).toBeLessThan(100);
+    expect(await committedTotal(kafka, group, topic)).toBeLessThan(applied);
+    await restartAndExpectExactlyOnce(group);
+  });
+});
