@@ -38,7 +38,7 @@ export { EventsConfigError, InvalidEventError, NonRetryableError, UnknownEventEr
 export { FAULT_POINTS, parseFaultInjection, type FaultInjection, type FaultPoint } from "./fault.ts";
 export { ACKS_ALL, createEventProducer, createKafka, type KafkaClientOptions } from "./kafka.ts";
 export { errorMessage, silentLogger, type EventsLogger } from "./logger.ts";
-export { createPublisher, type Publisher, type PublisherOptions } from "./outbox.ts";
+export { createPublisher, type PublishedEvent, type Publisher, type PublisherOptions } from "./outbox.ts";
 export { rebuildReadModel, type RebuildOptions, type RebuildResult } from "./rebuild.ts";
 export {
   defineEvent,

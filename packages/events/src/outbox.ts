@@ -34,10 +34,18 @@ export interface Publisher<D extends AnyEventDefinition> {
    * @throws the driver's unique-violation error when (aggregate, aggregateVersion) or eventId was
    *   already published — one event per aggregate version; the transaction should roll back.
    */
-  publish(tx: SqlExecutor, draft: EventDraft<D>): Promise<EventOf<D>>;
+  publish<E extends EventDraft<D>>(tx: SqlExecutor, draft: E): Promise<PublishedEvent<D, E>>;
   /** Builds and validates the envelope without writing it (for tests and tools). */
-  createEnvelope(draft: EventDraft<D>): EventOf<D>;
+  createEnvelope<E extends EventDraft<D>>(draft: E): PublishedEvent<D, E>;
 }
+
+/** The envelope type for a draft: narrowed to the draft's type and schema version. */
+export type PublishedEvent<D extends AnyEventDefinition, E> = E extends {
+  type: infer T;
+  schemaVersion: infer V;
+}
+  ? EventOf<Extract<D, { type: T; version: V }>>
+  : never;
 
 /** Creates the publisher a service uses for every event it emits. */
 export function createPublisher<D extends AnyEventDefinition>(options: PublisherOptions<D>): Publisher<D> {
@@ -48,7 +56,7 @@ export function createPublisher<D extends AnyEventDefinition>(options: Publisher
     ` event_type, schema_version, payload, headers)` +
     ` VALUES ($1::uuid, $2, $3, $4, $5, $6::bigint, $7, $8::int, $9::jsonb, $10::jsonb)`;
 
-  const createEnvelope = (draft: EventDraft<D>): EventOf<D> => {
+  const createEnvelope = <E extends EventDraft<D>>(draft: E): PublishedEvent<D, E> => {
     const d = draft as EventDraft<AnyEventDefinition>;
     const { definition, data } = registry.parseData(d.type, d.schemaVersion, d.data);
     if (!Number.isSafeInteger(d.aggregateVersion) || d.aggregateVersion < 1) {
@@ -86,12 +94,12 @@ export function createPublisher<D extends AnyEventDefinition>(options: Publisher
         decoded.kind === "invalid" ? decoded.reason : decoded.kind,
       ]);
     }
-    return decoded.event;
+    return decoded.event as PublishedEvent<D, E>;
   };
 
   return {
     createEnvelope,
-    async publish(tx: SqlExecutor, draft: EventDraft<D>): Promise<EventOf<D>> {
+    async publish<E extends EventDraft<D>>(tx: SqlExecutor, draft: E): Promise<PublishedEvent<D, E>> {
       const event = createEnvelope(draft);
       const envelope = event as EventEnvelope;
       await tx.$executeRawUnsafe(

@@ -300,3 +300,20 @@ export function spawnFixture(name: string, env: Record<string, string>): Fixture
   );
   return { child, ready, exited, output: () => out };
 }
+
+/** Runs the `boxoffice-events` CLI (bin/boxoffice-events.js) in a child process. */
+export async function runCli(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(
+    process.execPath,
+    [path.join(PACKAGE_DIR, "bin/boxoffice-events.js"), "--brokers", kafkaBrokers().join(","), ...args],
+    { cwd: PACKAGE_DIR, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+  return { code, stdout, stderr };
+}
