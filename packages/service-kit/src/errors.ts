@@ -12,6 +12,8 @@ export const CLIENT_ERROR_CODES = new Set([
   "FORBIDDEN",
   "NOT_FOUND",
   "CONFLICT",
+  // auth-verify: signing keys unreachable; clients should retry rather than drop the session.
+  "SERVICE_UNAVAILABLE",
   "GRAPHQL_PARSE_FAILED",
   "GRAPHQL_VALIDATION_FAILED",
   "BAD_REQUEST",
