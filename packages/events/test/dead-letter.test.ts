@@ -85,7 +85,7 @@ describe("dead letters", () => {
       groupId: `test.dlq-other-${id}`,
       registry,
       transaction: pgTransactions(otherPool),
-      handlers: { "ticket.updated": async () => undefined },
+      handlers: { "ticket.updated": () => Promise.resolve() },
     });
     await relay.start();
     await consumer.start();
