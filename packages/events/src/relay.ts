@@ -49,7 +49,7 @@ export interface RelayOptions {
   retentionMs?: number;
   /** How often pruning runs, ms (default 60 000). */
   pruneIntervalMs?: number;
-  /** Kafka request timeout for one batch, ms (default 10 000). */
+  /** How long one batch may wait for Kafka's acknowledgement, ms (default 10 000). */
   sendTimeoutMs?: number;
   logger?: EventsLogger;
   /** Test-only: crash at a named point (see fault.ts). */
@@ -61,7 +61,7 @@ export interface RelayStatus {
   state: "idle" | "running" | "stopping" | "stopped";
   /** True while running; a broker outage does not make the relay unready, it makes it `degraded`. */
   ready: boolean;
-  /** True after `consecutiveFailures` ≥ 3: the broker (or the database) is not accepting batches. */
+  /** True while the last batch failed: the broker (or the database) is not accepting batches. */
   degraded: boolean;
   /** Whether LISTEN is connected (polling continues either way). */
   listening: boolean;
@@ -265,11 +265,27 @@ export class OutboxRelay {
       await producer.connect();
       this.producer = producer;
     }
-    await this.producer.sendBatch({
-      acks: ACKS_ALL,
-      timeout: this.sendTimeoutMs,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-    });
+    // Bounded client-side too: while a broker shuts down, a request can hang far longer than the
+    // broker-side timeout. A send abandoned here may still land; the rows are then re-sent and
+    // the duplicate is absorbed by the consumers' inbox (at-least-once, never lost).
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.producer.sendBatch({
+          acks: ACKS_ALL,
+          timeout: this.sendTimeoutMs,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`Kafka did not acknowledge the batch within ${this.sendTimeoutMs} ms`)),
+            this.sendTimeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async loop(): Promise<void> {
@@ -295,7 +311,7 @@ export class OutboxRelay {
   private async onFailure(error: unknown): Promise<void> {
     const message = errorMessage(error);
     this.current.consecutiveFailures += 1;
-    this.current.degraded = this.current.consecutiveFailures >= 3;
+    this.current.degraded = true;
     this.current.lastError = message;
     this.logger.warn("relay: batch failed, will retry", {
       error: message,
