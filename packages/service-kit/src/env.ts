@@ -30,7 +30,8 @@ export function loadEnv<S extends z.ZodObject>(
 
 /** Common building blocks for env schemas. */
 export const envFields = {
-  port: (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback),
+  /** TCP port; 0 asks the OS for a free one (tests). */
+  port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
   /** `development` unless told otherwise; `production` turns off Sandbox and dev cookies. */
   nodeEnv: z.enum(["development", "test", "production"]).default("development"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

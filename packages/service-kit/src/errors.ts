@@ -1,4 +1,4 @@
-import type { GraphQLFormattedError } from "graphql";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { unwrapResolverError } from "@apollo/server/errors";
 import type { Logger } from "pino";
 
@@ -43,4 +43,17 @@ export function maskErrors(logger: Logger) {
       extensions: { code: "INTERNAL_SERVER_ERROR" },
     };
   };
+}
+
+/**
+ * A typed `BAD_USER_INPUT` error for a value the client can correct; `field` names the input
+ * field (e.g. `input.email`) so a form can show the message next to it.
+ */
+export function badUserInput(message: string, field?: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", ...(field ? { field } : {}) } });
+}
+
+/** A typed `NOT_FOUND` error: the id is well-formed but names nothing the caller can see. */
+export function notFound(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: "NOT_FOUND" } });
 }

@@ -1,6 +1,6 @@
 // Public entry point of @boxoffice/service-kit.
 export { EnvError, envFields, loadEnv } from "./env.ts";
-export { CLIENT_ERROR_CODES, maskErrors } from "./errors.ts";
+export { badUserInput, CLIENT_ERROR_CODES, maskErrors, notFound } from "./errors.ts";
 export { createLogger, type Logger } from "./logger.ts";
 export {
   REQUEST_ID_HEADER,

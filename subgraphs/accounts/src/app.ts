@@ -1,0 +1,99 @@
+import { readFileSync } from "node:fs";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import { AuthError, ANONYMOUS, type AuthResult } from "@boxoffice/auth-verify";
+import { boxofficeRegistry, createKafka, createRelay, ensureTopics, topicSpecsFor } from "@boxoffice/events";
+import { startService, type Logger, type RunningService } from "@boxoffice/service-kit";
+import { parse } from "graphql";
+import type { AccountsContext } from "./context.ts";
+import { ACCOUNTS_SCHEMA, createPrisma } from "./db.ts";
+import type { AccountsEnv } from "./env.ts";
+import { resolvers } from "./resolvers/index.ts";
+import { createAccountsServices, PRODUCER, type AccountsServices } from "./services.ts";
+
+const typeDefs = parse(readFileSync(new URL("./schema.graphql", import.meta.url), "utf8"));
+
+export interface AccountsApp {
+  service: RunningService;
+  services: AccountsServices;
+  /** Stops HTTP, the relay, Kafka and Prisma, in that order. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts the accounts subgraph: HTTP (GraphQL at /graphql, JWKS at /.well-known/jwks.json,
+ * /healthz, /readyz) and the outbox relay that publishes its events to Kafka.
+ *
+ * @throws when the database or Kafka is unreachable at start, or the port is taken.
+ */
+export async function startAccounts(
+  env: AccountsEnv,
+  logger: Logger,
+  options: { onQuery?: (sql: string) => void } = {},
+): Promise<AccountsApp> {
+  const prisma = createPrisma(env.DATABASE_URL, options.onQuery);
+  await prisma.$queryRaw`SELECT 1`;
+  const services = await createAccountsServices(
+    prisma,
+    {
+      issuer: env.AUTH_ISSUER,
+      audience: env.AUTH_AUDIENCE,
+      signingKey: env.AUTH_SIGNING_KEY,
+      previousPublicKeys: env.AUTH_PREVIOUS_PUBLIC_KEYS,
+      ttlSeconds: env.AUTH_SESSION_TTL_SECONDS,
+      environment: env.NODE_ENV,
+      insecureDevCookies: env.AUTH_INSECURE_DEV_COOKIES ?? env.NODE_ENV === "development",
+    },
+    logger,
+  );
+  const kafka = createKafka({ clientId: PRODUCER, brokers: env.KAFKA_BROKERS, logger });
+  await ensureTopics(kafka, topicSpecsFor(boxofficeRegistry, { partitions: 3, replicationFactor: 1 }));
+  const relay = createRelay({ connectionString: env.DATABASE_URL, schema: ACCOUNTS_SCHEMA, kafka, logger });
+  await relay.start();
+
+  const service = await startService<AccountsContext>({
+    name: "accounts",
+    port: env.ACCOUNTS_PORT,
+    host: env.ACCOUNTS_HOST,
+    logger,
+    schema: buildSubgraphSchema({ typeDefs, resolvers }),
+    context: async ({ req, res, scope }) => ({
+      ...scope,
+      auth: await authenticateLeniently(services, req),
+      services,
+      res,
+      loaders: { user: services.userLoader() },
+    }),
+    routes: (app) => {
+      app.get("/.well-known/jwks.json", (_req, res) => {
+        res.setHeader("cache-control", "public, max-age=300");
+        res.json(services.signer.jwks());
+      });
+    },
+    readiness: [
+      { name: "database", check: async () => (await prisma.$queryRaw`SELECT 1`, true) },
+      { name: "outbox-relay", check: () => relay.status().ready },
+    ],
+    shutdown: [
+      { name: "outbox relay", run: async () => void (await relay.stop()) },
+      { name: "prisma", run: () => prisma.$disconnect() },
+    ],
+  });
+  return { service, services, stop: service.stop };
+}
+
+/**
+ * Accounts is where a client with an expired or revoked cookie signs in again, so an invalid token
+ * makes the request anonymous here (the new session cookie then replaces it) instead of failing
+ * the whole operation as the other subgraphs do.
+ */
+async function authenticateLeniently(
+  services: AccountsServices,
+  req: Parameters<AccountsServices["verifier"]["authenticate"]>[0],
+): Promise<AuthResult> {
+  try {
+    return await services.verifier.authenticate(req);
+  } catch (error) {
+    if (error instanceof AuthError) return ANONYMOUS;
+    throw error;
+  }
+}

@@ -1,0 +1,58 @@
+import { envFields, loadEnv } from "@boxoffice/service-kit";
+import { z } from "zod";
+
+const jsonArray = z.string().transform((s, ctx) => {
+  try {
+    const parsed: unknown = JSON.parse(s);
+    if (Array.isArray(parsed)) return parsed as Record<string, unknown>[];
+  } catch {
+    // reported below
+  }
+  ctx.addIssue({ code: "custom", message: "expected a JSON array of JWKs" });
+  return z.NEVER;
+});
+
+const schema = z
+  .object({
+    NODE_ENV: envFields.nodeEnv,
+    LOG_LEVEL: envFields.logLevel,
+    ACCOUNTS_PORT: envFields.port(4001),
+    ACCOUNTS_HOST: z.string().default("127.0.0.1"),
+    /** PostgreSQL URL; the subgraph uses only its own schema, "accounts". */
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+    KAFKA_BROKERS: envFields.csv.pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/)).min(1)),
+    /** `iss` of session tokens; every subgraph's verifier expects the same value. */
+    AUTH_ISSUER: z.string().min(1).default("boxoffice-accounts"),
+    /** `aud` of session tokens. */
+    AUTH_AUDIENCE: z.string().min(1).default("boxoffice"),
+    /** The current Ed25519 private key as a JWK (JSON). Required in production; generated per start otherwise. */
+    AUTH_SIGNING_KEY: z.string().optional(),
+    /** Previous public keys (JSON array of JWKs) kept in the JWKS during rotation. */
+    AUTH_PREVIOUS_PUBLIC_KEYS: jsonArray.optional(),
+    /** Session lifetime in seconds (token `exp` and cookie `Max-Age`). */
+    AUTH_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(28_800),
+    /**
+     * Plain-http cookies (no `Secure`, no `__Host-` prefix) for local development over http. Refused in
+     * production; defaults to on only when NODE_ENV=development.
+     */
+    AUTH_INSECURE_DEV_COOKIES: z.stringbool().optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production" && !env.AUTH_SIGNING_KEY) {
+      ctx.addIssue({ code: "custom", path: ["AUTH_SIGNING_KEY"], message: "required in production" });
+    }
+    if (env.NODE_ENV === "production" && env.AUTH_INSECURE_DEV_COOKIES) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AUTH_INSECURE_DEV_COOKIES"],
+        message: "not allowed in production",
+      });
+    }
+  });
+
+export type AccountsEnv = z.infer<typeof schema>;
+
+/** The accounts subgraph's validated configuration (the only reader of `process.env`). */
+export function accountsEnv(source: NodeJS.ProcessEnv = process.env): AccountsEnv {
+  return loadEnv(schema, source);
+}

@@ -1,0 +1,7 @@
+import type { IssuedSessionToken } from "@boxoffice/auth-verify";
+import type { AccountsContext } from "../context.ts";
+
+/** Appends the session cookie (HttpOnly, Secure, SameSite=Lax, Path=/, Max-Age = token lifetime). */
+export function setSessionCookie(ctx: AccountsContext, issued: IssuedSessionToken): void {
+  ctx.res.appendHeader("Set-Cookie", ctx.services.cookies.serialize(issued));
+}
