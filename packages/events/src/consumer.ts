@@ -470,7 +470,16 @@ export function headersToStrings(headers: IHeaders | undefined): Record<string, 
   return result;
 }
 
-/** Creates a consumer (not started). */
+/**
+ * Creates a consumer (not started). The handlers' `tx` type is inferred from `transaction`
+ * (`prismaTransactions(prisma)` → the Prisma TransactionClient; `pgTransactions(pool)` →
+ * `PgTransaction`) when handlers are declared functions or annotate `tx`; inline handlers with an
+ * unannotated `tx` see `SqlExecutor` (a TypeScript inference limit), so annotate them, e.g.
+ * `(event, tx: TransactionClientOf<typeof prisma>) => …`.
+ *
+ * @throws UnknownEventError when `topics` is omitted and a handler names an unregistered type;
+ *   EventsConfigError for a bad `inboxTable` name.
+ */
 export function createConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>(
   options: ConsumerOptions<D, Tx>,
 ): EventConsumer<D, Tx> {

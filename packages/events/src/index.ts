@@ -57,9 +57,12 @@ export {
   pgExecutor,
   pgTransaction,
   pgTransactions,
+  prismaTransactions,
   quoteIdentifier,
   schemaConnection,
   type PgTransaction,
+  type PrismaTransactionOptions,
+  type TransactionClientOf,
   type SqlExecutor,
 } from "./sql.ts";
 export {

@@ -129,3 +129,33 @@ export function schemaConnection(connectionString: string, schema: string): pg.P
 export function pgTransactions(pool: pg.Pool): <T>(fn: (tx: PgTransaction) => Promise<T>) => Promise<T> {
   return (fn) => pgTransaction(pool, fn);
 }
+
+/** Options of Prisma's interactive transactions (ms). */
+export interface PrismaTransactionOptions {
+  maxWait?: number;
+  timeout?: number;
+}
+
+/** The interactive-transaction client type of a Prisma client (`Prisma.TransactionClient`). */
+export type TransactionClientOf<C> = C extends {
+  $transaction(fn: (tx: infer Tx) => Promise<unknown>, options?: never): unknown;
+}
+  ? Tx
+  : never;
+
+type InteractiveTransactions<Tx> = {
+  $transaction<R>(fn: (tx: Tx) => Promise<R>, options?: PrismaTransactionOptions): Promise<R>;
+};
+
+/**
+ * The consumer's `transaction` option for a Prisma client: runs each message in
+ * `prisma.$transaction(fn, options)` and types handlers' `tx` as that client's TransactionClient.
+ * Prisma's default interactive-transaction timeout is 5 s; raise `timeout` for slow handlers.
+ */
+export function prismaTransactions<C extends object>(
+  client: C,
+  options?: PrismaTransactionOptions,
+): <T>(fn: (tx: TransactionClientOf<C>) => Promise<T>) => Promise<T> {
+  const transactions = client as unknown as InteractiveTransactions<TransactionClientOf<C>>;
+  return (fn) => transactions.$transaction(fn, options);
+}
