@@ -1,4 +1,5 @@
 export { CompositionError, composeSdl, composeSupergraph, type SubgraphSource } from "./compose.ts";
+export { SUBGRAPHS } from "./subgraphs.ts";
 export {
   DEFAULT_LIMITS,
   FORWARDED_HEADERS,

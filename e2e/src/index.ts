@@ -1,0 +1,7 @@
+export {
+  freePort,
+  startPlatform,
+  type Platform,
+  type PlatformOptions,
+  type RunningProcess,
+} from "./platform.ts";

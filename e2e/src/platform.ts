@@ -1,0 +1,189 @@
+/**
+ * Starts the whole platform as real processes for cross-service tests: a fresh database (each
+ * subgraph migrates its own schema in it), every subgraph (`tsx src/main.ts`), then the gateway
+ * over a supergraph composed from the subgraphs' SDL with their actual URLs.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { composeSupergraph, SUBGRAPHS } from "@boxoffice/gateway";
+import { runPrisma } from "@boxoffice/prisma-engine";
+import pg from "pg";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface PlatformOptions {
+  /** Superuser URL of the PostgreSQL server (a new database is created on it). */
+  adminDatabaseUrl: string;
+  kafkaBrokers: string;
+  /** Extra environment for every process (e.g. shorter timeouts). */
+  env?: Record<string, string>;
+}
+
+export interface RunningProcess {
+  name: string;
+  child: ChildProcess;
+  port: number;
+  /** Everything the process printed (JSON log lines), for failure messages. */
+  output: string[];
+}
+
+export interface Platform {
+  gatewayUrl: string;
+  databaseUrl: string;
+  processes: RunningProcess[];
+  /** The subgraph URL by name, for direct checks. */
+  subgraphUrl: (name: string) => string;
+  stop: () => Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1 (asked from the OS). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(proc: RunningProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null) {
+      throw new Error(`${proc.name} exited with ${proc.child.exitCode}:\n${proc.output.slice(-20).join("")}`);
+    }
+    try {
+      const res = await fetch(
+        `http://127.0.0.1:${proc.port}/${proc.name === "gateway" ? "healthz" : "readyz"}`,
+      );
+      if (res.ok) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await sleep(200);
+  }
+  throw new Error(
+    `${proc.name} not ready after ${timeoutMs} ms (${last}):\n${proc.output.slice(-20).join("")}`,
+  );
+}
+
+function start(
+  name: string,
+  entry: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  port: number,
+): RunningProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", entry], {
+    cwd,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const proc: RunningProcess = { name, child, port, output: [] };
+  const keep = (chunk: Buffer) => {
+    proc.output.push(chunk.toString());
+    if (proc.output.length > 500) proc.output.shift();
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  return proc;
+}
+
+async function stopProcess(proc: RunningProcess): Promise<void> {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.child.once("exit", () => resolve()));
+  proc.child.kill("SIGTERM");
+  const timer = setTimeout(() => proc.child.kill("SIGKILL"), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Starts database, subgraphs and gateway; resolves when every process answers its health check.
+ *
+ * @throws Error with the failing process's last output when a migration or a process fails.
+ */
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const dbName = `e2e_${randomBytes(5).toString("hex")}`;
+  const dbUrl = new URL(options.adminDatabaseUrl);
+  dbUrl.pathname = `/${dbName}`;
+  const databaseUrl = dbUrl.toString();
+  const processes: RunningProcess[] = [];
+  const workDir = await mkdtemp(path.join(tmpdir(), "boxoffice-e2e-"));
+
+  const stop = async () => {
+    for (const proc of [...processes].reverse()) await stopProcess(proc);
+    const admin = new pg.Client({ connectionString: options.adminDatabaseUrl });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).finally(() => admin.end());
+    await rm(workDir, { recursive: true, force: true });
+  };
+
+  try {
+    const ports = new Map<string, number>();
+    for (const s of SUBGRAPHS) ports.set(s.name, await freePort());
+    const accountsPort = ports.get("accounts");
+    const baseEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: "test",
+      LOG_LEVEL: "warn",
+      DATABASE_URL: databaseUrl,
+      KAFKA_BROKERS: options.kafkaBrokers,
+      ...(accountsPort ? { AUTH_JWKS_URL: `http://127.0.0.1:${accountsPort}/.well-known/jwks.json` } : {}),
+      ...options.env,
+    };
+    for (const s of SUBGRAPHS) {
+      const dir = path.join(ROOT, "subgraphs", s.name);
+      const code = await runPrisma(["migrate", "deploy"], {
+        cwd: dir,
+        stdio: "pipe",
+        env: { ...baseEnv, CHECKPOINT_DISABLE: "1" },
+      });
+      if (code !== 0) throw new Error(`migrations of ${s.name} failed (exit ${code})`);
+    }
+    for (const s of SUBGRAPHS) {
+      const port = ports.get(s.name)!;
+      const env = { ...baseEnv, [`${s.name.toUpperCase()}_PORT`]: String(port) };
+      processes.push(start(s.name, "src/main.ts", path.join(ROOT, "subgraphs", s.name), env, port));
+    }
+    await Promise.all(processes.map((p) => waitReady(p, 90_000)));
+
+    const supergraphPath = path.join(workDir, "supergraph.graphql");
+    await writeFile(
+      supergraphPath,
+      await composeSupergraph(
+        SUBGRAPHS.map((s) => ({ ...s, url: `http://127.0.0.1:${ports.get(s.name)}/graphql` })),
+      ),
+    );
+    const gatewayPort = await freePort();
+    const gateway = start(
+      "gateway",
+      "src/main.ts",
+      path.join(ROOT, "gateway"),
+      { ...baseEnv, GATEWAY_PORT: String(gatewayPort), GATEWAY_SUPERGRAPH_PATH: supergraphPath },
+      gatewayPort,
+    );
+    processes.push(gateway);
+    await waitReady(gateway, 60_000);
+    return {
+      gatewayUrl: `http://127.0.0.1:${gatewayPort}/graphql`,
+      databaseUrl,
+      processes,
+      subgraphUrl: (name) => `http://127.0.0.1:${ports.get(name)}/graphql`,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
