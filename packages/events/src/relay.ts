@@ -195,6 +195,7 @@ export class OutboxRelay {
   async relayBatch(): Promise<number> {
     const client = await this.pool.connect();
     let broken = false;
+    let claimed: string[] = [];
     try {
       await client.query("BEGIN");
       // The aggregates with the oldest pending rows first, so no aggregate starves.
@@ -232,6 +233,7 @@ export class OutboxRelay {
         await client.query("COMMIT");
         return 0;
       }
+      claimed = rows.rows.map((r) => r.id);
       this.fault.reached("relay.before-send");
       await this.send(rows.rows);
       this.fault.reached("relay.after-send");
@@ -244,6 +246,13 @@ export class OutboxRelay {
     } catch (error) {
       try {
         await client.query("ROLLBACK");
+        // For operators (`SELECT … WHERE last_error IS NOT NULL`): which rows are stuck, and why.
+        if (claimed.length > 0) {
+          await client.query(
+            `UPDATE event_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[]) AND published_at IS NULL`,
+            [claimed, errorMessage(error).slice(0, 2000)],
+          );
+        }
       } catch {
         broken = true;
       }
