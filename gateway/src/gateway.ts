@@ -11,7 +11,7 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { expressMiddleware } from "@as-integrations/express5";
-import { maskErrors, REQUEST_ID_HEADER, type Logger } from "@boxoffice/service-kit";
+import { maskErrors, operationLogPlugin, REQUEST_ID_HEADER, type Logger } from "@boxoffice/service-kit";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import cors from "cors";
 import express from "express";
@@ -156,6 +156,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     plugins: [
       ...armorPlugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      operationLogPlugin<GatewayContext>(logger),
       options.production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false }, includeCookies: true }),

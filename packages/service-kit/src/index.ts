@@ -2,6 +2,7 @@
 export { EnvError, envFields, loadEnv } from "./env.ts";
 export { badUserInput, CLIENT_ERROR_CODES, maskErrors, notFound } from "./errors.ts";
 export { createLogger, type Logger } from "./logger.ts";
+export { operationLogPlugin } from "./operation-log.ts";
 export {
   REQUEST_ID_HEADER,
   runMain,

@@ -9,6 +9,7 @@ import express, { type Express, type Request, type Response } from "express";
 import type { GraphQLSchema } from "graphql";
 import type { Logger } from "pino";
 import { maskErrors } from "./errors.ts";
+import { operationLogPlugin } from "./operation-log.ts";
 
 /** Header that carries one id through gateway and subgraphs (also echoed in responses). */
 export const REQUEST_ID_HEADER = "x-request-id";
@@ -84,6 +85,7 @@ export async function startService<TContext extends BaseContext>(
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
+      operationLogPlugin<TContext>(logger),
       ...(options.plugins ?? []),
     ],
   });

@@ -30,7 +30,11 @@ export async function startAccounts(
   logger: Logger,
   options: { onQuery?: (sql: string) => void } = {},
 ): Promise<AccountsApp> {
-  const prisma = createPrisma(env.DATABASE_URL, options.onQuery);
+  // At debug level every SQL statement is logged (how the e2e N+1 check counts queries).
+  const onQuery =
+    options.onQuery ??
+    (logger.isLevelEnabled("debug") ? (sql: string) => logger.debug({ sql }, "sql query") : undefined);
+  const prisma = createPrisma(env.DATABASE_URL, onQuery);
   await prisma.$queryRaw`SELECT 1`;
   const services = await createAccountsServices(
     prisma,
