@@ -1,0 +1,136 @@
+import { readFileSync } from "node:fs";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import { createAuthContext, createSessionCookies, createVerifier } from "@boxoffice/auth-verify";
+import {
+  boxofficeRegistry,
+  createKafka,
+  createPublisher,
+  createRelay,
+  ensureTopics,
+  topicSpecsFor,
+  type BoxofficeEventDefinition,
+  type EventConsumer,
+  type EventRegistry,
+} from "@boxoffice/events";
+import { startService, type Logger, type RunningService } from "@boxoffice/service-kit";
+import { createSessionDenylist, type SessionDenylist } from "@boxoffice/service-kit/denylist";
+import { parse } from "graphql";
+import type { TicketsContext } from "./context.ts";
+import { createPrisma, TICKETS_SCHEMA, type TicketsTx } from "./db.ts";
+import type { TicketsEnv } from "./env.ts";
+import { eventsLogger } from "./events/logger.ts";
+import { createOrderStatusConsumer } from "./events/order-status.consumer.ts";
+import { PRODUCER } from "./events/ticket-events.ts";
+import { resolvers } from "./resolvers/index.ts";
+import { createTicketsServices, type TicketsServices } from "./services.ts";
+
+const typeDefs = parse(readFileSync(new URL("./schema.graphql", import.meta.url), "utf8"));
+
+export interface TicketsApp {
+  service: RunningService;
+  services: TicketsServices;
+  /** The `session.revoked` consumer and the `isRevoked` hook. */
+  denylist: SessionDenylist;
+  /** The order-event consumer (`<namespace>.order-status`). */
+  orders: EventConsumer<BoxofficeEventDefinition, TicketsTx>;
+  /** Stops HTTP, the consumers, the relay and Prisma, in that order. */
+  stop: () => Promise<void>;
+}
+
+export interface TicketsOptions {
+  /** Called with every SQL statement (tests count round trips). */
+  onQuery?: (sql: string) => void;
+  /** Event registry (default `boxofficeRegistry`); tests pass one with unique topic names. */
+  registry?: EventRegistry<BoxofficeEventDefinition>;
+  /** Consumer-group namespace (default `tickets`); tests pass a unique one. */
+  consumerGroupNamespace?: string;
+}
+
+/**
+ * Starts the tickets subgraph: HTTP (GraphQL at /graphql, /healthz, /readyz), the outbox relay, the
+ * session-denylist consumer and the order-status consumer.
+ *
+ * @throws when the database or Kafka is unreachable at start, or the port is taken.
+ */
+export async function startTickets(
+  env: TicketsEnv,
+  logger: Logger,
+  options: TicketsOptions = {},
+): Promise<TicketsApp> {
+  const registry = options.registry ?? boxofficeRegistry;
+  const namespace = options.consumerGroupNamespace ?? "tickets";
+  const log = eventsLogger(logger);
+  const prisma = createPrisma(env.DATABASE_URL, options.onQuery);
+  await prisma.$queryRaw`SELECT 1`;
+
+  const kafka = createKafka({ clientId: PRODUCER, brokers: env.KAFKA_BROKERS, logger: log });
+  await ensureTopics(kafka, topicSpecsFor(registry, { partitions: 3, replicationFactor: 1 }));
+  const publisher = createPublisher({ registry, producer: PRODUCER });
+
+  const denylist = createSessionDenylist<TicketsTx>({
+    service: namespace,
+    kafka,
+    db: prisma,
+    transaction: (fn) => prisma.$transaction(fn),
+    registry,
+    logger: log,
+  });
+  const cookies = createSessionCookies({
+    environment: env.NODE_ENV,
+    insecureDevelopmentMode: env.AUTH_INSECURE_DEV_COOKIES ?? env.NODE_ENV === "development",
+  });
+  const verifier = createVerifier({
+    issuer: env.AUTH_ISSUER,
+    audience: env.AUTH_AUDIENCE,
+    keys: { jwksUrl: env.AUTH_JWKS_URL },
+    cookies,
+    isRevoked: (sessionId) => denylist.isRevoked(sessionId),
+  });
+  const services = createTicketsServices(prisma, verifier, publisher, logger);
+  const orders = createOrderStatusConsumer({
+    service: namespace,
+    kafka,
+    prisma,
+    registry,
+    publisher,
+    logger: log,
+  });
+  const relay = createRelay({
+    connectionString: env.DATABASE_URL,
+    schema: TICKETS_SCHEMA,
+    kafka,
+    logger: log,
+  });
+
+  await relay.start();
+  await denylist.start();
+  await orders.start();
+  const auth = createAuthContext(verifier);
+
+  const service = await startService<TicketsContext>({
+    name: "tickets",
+    port: env.TICKETS_PORT,
+    host: env.TICKETS_HOST,
+    logger,
+    schema: buildSubgraphSchema({ typeDefs, resolvers }),
+    context: async ({ req, scope }) => ({
+      ...scope,
+      ...(await auth({ req })),
+      services,
+      loaders: { ticket: services.ticketLoader() },
+    }),
+    readiness: [
+      { name: "database", check: async () => (await prisma.$queryRaw`SELECT 1`, true) },
+      { name: "outbox-relay", check: () => relay.status().ready },
+      { name: "session-denylist", check: () => denylist.status().ready },
+      { name: "order-status-consumer", check: () => orders.status().ready },
+    ],
+    shutdown: [
+      { name: "session-denylist consumer", run: async () => void (await denylist.stop()) },
+      { name: "order-status consumer", run: async () => void (await orders.stop()) },
+      { name: "outbox relay", run: async () => void (await relay.stop()) },
+      { name: "prisma", run: () => prisma.$disconnect() },
+    ],
+  });
+  return { service, services, denylist, orders, stop: service.stop };
+}

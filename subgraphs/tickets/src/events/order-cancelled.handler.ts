@@ -1,0 +1,16 @@
+import type { BoxofficeEventDefinition, EventHandler, EventOfType, Publisher } from "@boxoffice/events";
+import type { TicketsTx } from "../db.ts";
+import { applyOrderState } from "./order-state.ts";
+
+/**
+ * `order.cancelled` (data.status CANCELLED): releases the ticket (AVAILABLE again) unless another order still holds or bought it. Idempotent (the consumer's inbox
+ * skips a redelivered event) and version-aware (an older version of the order than the one already
+ * applied is a no-op), see order-state.ts.
+ */
+export function orderCancelledHandler(
+  publisher: Publisher<BoxofficeEventDefinition>,
+): EventHandler<EventOfType<BoxofficeEventDefinition, "order.cancelled">, TicketsTx> {
+  return async (event, tx) => {
+    await applyOrderState(tx, publisher, event.data);
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * Validation of what clients send: ticket fields, ids and page arguments. Every check runs before
+ * anything is written, so a refused request leaves no row and no event behind.
+ */
+import { badUserInput } from "@boxoffice/service-kit";
+
+/** Title bounds in Unicode code points; 200 is also the event contract's limit (ticket.created). */
+export const TITLE_MAX = 200;
+/** Price bounds in minor units: at least 1, at most 100 000 000 (one million major units of a 2-decimal currency). */
+export const PRICE_MIN = 1;
+export const PRICE_MAX = 100_000_000;
+/** Page size bounds of the `tickets` query. */
+export const PAGE_MAX = 100;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * ISO 4217 codes in circulation, from the ICU data Node ships (`Intl.supportedValuesOf("currency")`,
+ * ECMA-402 §6.3), so no hand-kept list goes stale.
+ */
+const CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf("currency"));
+
+/** Is `value` a UUID (any version, either case)? */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/**
+ * A ticket id from the client, lower-cased.
+ * @throws GraphQLError BAD_USER_INPUT (field `field`) when it is not a UUID.
+ */
+export function parseTicketId(raw: string, field = "id"): string {
+  if (!isUuid(raw)) throw badUserInput("Not a ticket id.", field);
+  return raw.toLowerCase();
+}
+
+/**
+ * A title: trimmed, Unicode NFC, 1 to 200 code points, no control characters.
+ * @throws GraphQLError BAD_USER_INPUT (field `input.title`) naming the rule that failed.
+ */
+export function parseTitle(raw: string): string {
+  // Bound the work before normalising: a 10 KB title is refused without scanning it twice.
+  if (raw.length > TITLE_MAX * 4) throw badUserInput(`Use at most ${TITLE_MAX} characters.`, "input.title");
+  const title = raw.trim().normalize("NFC");
+  const length = [...title].length;
+  if (length === 0) throw badUserInput("Enter a title.", "input.title");
+  if (length > TITLE_MAX) throw badUserInput(`Use at most ${TITLE_MAX} characters.`, "input.title");
+  // eslint-disable-next-line no-control-regex -- the point is to find control characters
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(title)) {
+    throw badUserInput("The title cannot contain control characters.", "input.title");
+  }
+  return title;
+}
+
+/**
+ * A price in minor units: an integer from 1 to 100 000 000. GraphQL's `Int` already refuses
+ * fractions and values beyond 32 bits; this checks the business range.
+ * @throws GraphQLError BAD_USER_INPUT (field `input.priceMinor`).
+ */
+export function parsePriceMinor(raw: number): number {
+  if (!Number.isSafeInteger(raw) || raw < PRICE_MIN || raw > PRICE_MAX) {
+    throw badUserInput(
+      `Enter a whole number of minor units from ${PRICE_MIN} to ${PRICE_MAX}.`,
+      "input.priceMinor",
+    );
+  }
+  return raw;
+}
+
+/**
+ * An ISO 4217 alphabetic code in circulation, returned upper case ("eur" → "EUR").
+ * @throws GraphQLError BAD_USER_INPUT (field `input.currency`) for anything else.
+ */
+export function parseCurrency(raw: string): string {
+  const code = raw.trim().toUpperCase();
+  if (!/^[A-Z]{3}$/.test(code) || !CURRENCIES.has(code)) {
+    throw badUserInput("Enter an ISO 4217 currency code such as EUR.", "input.currency");
+  }
+  return code;
+}
+
+/**
+ * The `tickets` page arguments.
+ * @throws GraphQLError BAD_USER_INPUT (field `first` or `after`) when `first` is outside 1–100 or
+ *   `after` is not a ticket id.
+ */
+export function parsePage(first: number | null | undefined, after: string | null | undefined) {
+  const size = first ?? 20;
+  if (!Number.isInteger(size) || size < 1 || size > PAGE_MAX) {
+    throw badUserInput(`first must be from 1 to ${PAGE_MAX}.`, "first");
+  }
+  return { first: size, after: after == null ? undefined : parseTicketId(after, "after") };
+}

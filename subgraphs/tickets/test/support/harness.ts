@@ -1,0 +1,270 @@
+/**
+ * Test harness: a tickets subgraph on its own migrated database, with its own ticket/order topics and
+ * consumer groups (tests run in parallel and in any order), authenticating against the real accounts
+ * process from accounts.global-setup.ts. Session events stay on accounts' real topic, because the
+ * real accounts process publishes there.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import path from "node:path";
+import {
+  ACKS_ALL,
+  boxofficeRegistry,
+  createEventProducer,
+  createKafka,
+  createPublisher,
+  envelopeHeaders,
+  type BoxofficeEventDefinition,
+  type EventEnvelope,
+  type EventRegistry,
+} from "@boxoffice/events";
+import { createLogger } from "@boxoffice/service-kit";
+import {
+  createMigratedDatabase,
+  graphqlRequest,
+  type GraphQLBody,
+  type TestDatabase,
+} from "@boxoffice/service-kit/testing";
+import pg from "pg";
+import { startTickets, type TicketsApp } from "../../src/app.ts";
+import { ticketsEnv } from "../../src/env.ts";
+
+const TICKETS_DIR = path.resolve(import.meta.dirname, "../..");
+
+export function accountsUrl(): string {
+  const url = process.env.TEST_ACCOUNTS_URL;
+  if (!url) throw new Error("TEST_ACCOUNTS_URL is not set: accounts.global-setup.ts did not run");
+  return url;
+}
+
+export interface Harness {
+  app: TicketsApp;
+  url: string;
+  db: TestDatabase;
+  registry: EventRegistry<BoxofficeEventDefinition>;
+  /** SQL statements the tickets Prisma client ran (clear it before measuring). */
+  queries: string[];
+  sql<T extends Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]>;
+  stop(): Promise<void>;
+}
+
+/** Starts a tickets subgraph for one test file. */
+export async function startHarness(): Promise<Harness> {
+  const id = randomBytes(5).toString("hex");
+  const db = await createMigratedDatabase("tickets_test", TICKETS_DIR);
+  const registry = boxofficeRegistry.withTopics({
+    user: "boxoffice.accounts.v1",
+    session: "boxoffice.accounts.v1",
+    ticket: `t${id}.tickets`,
+    order: `t${id}.orders`,
+    payment: `t${id}.payments`,
+  });
+  const queries: string[] = [];
+  const env = ticketsEnv({
+    NODE_ENV: "test",
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+    TICKETS_PORT: "0",
+    AUTH_JWKS_URL: accountsUrl().replace(/\/graphql$/, "/.well-known/jwks.json"),
+  });
+  const app = await startTickets(env, createLogger("tickets", "silent"), {
+    onQuery: (sql) => queries.push(sql),
+    registry,
+    consumerGroupNamespace: `tickets-test-${id}`,
+  });
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  const topics = registry.topics().filter((t) => t.startsWith(`t${id}.`));
+  return {
+    app,
+    url: app.service.url,
+    db,
+    registry,
+    queries,
+    async sql<T extends Record<string, unknown>>(text: string, values: unknown[] = []) {
+      return (await pool.query<T>(text, values)).rows;
+    },
+    async stop() {
+      await app.stop();
+      await pool.end();
+      await db.drop();
+      const kafka = createKafka({ clientId: "tickets-test", brokers: kafkaBrokers() });
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: topics.flatMap((t) => [t, `${t}.dlq`]) }).catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
+}
+
+function kafkaBrokers(): string[] {
+  return (process.env.KAFKA_BROKERS ?? "").split(",");
+}
+
+/** A user signed up on the real accounts subgraph, with its bearer token. */
+export interface TestUser {
+  id: string;
+  email: string;
+  token: string;
+  sessionId: string;
+}
+
+let counter = 0;
+
+/** Signs a new user up on accounts (argon2id, real session JWT). */
+export async function signUp(): Promise<TestUser> {
+  counter += 1;
+  const email = `seller${counter}.${randomUUID()}@example.test`;
+  const { body } = await graphqlRequest(
+    accountsUrl(),
+    `mutation ($email: String!, $password: String!) {
+      signUp(input: { email: $email, password: $password }) { token user { id email } }
+    }`,
+    { email, password: "correct horse battery staple" },
+  );
+  const payload = body.data?.signUp as { token: string; user: { id: string; email: string } } | undefined;
+  if (!payload) throw new Error(`signUp failed: ${JSON.stringify(body.errors)}`);
+  const claims = JSON.parse(Buffer.from(payload.token.split(".")[1] ?? "", "base64url").toString()) as {
+    sid: string;
+  };
+  return { id: payload.user.id, email: payload.user.email, token: payload.token, sessionId: claims.sid };
+}
+
+/** Signs the user's session out on accounts (which publishes `session.revoked`). */
+export async function signOut(user: TestUser): Promise<void> {
+  const { body } = await graphqlRequest(accountsUrl(), "mutation { signOut }", {}, bearer(user));
+  if (body.data?.signOut !== true) throw new Error(`signOut failed: ${JSON.stringify(body)}`);
+}
+
+export function bearer(user: TestUser): Record<string, string> {
+  return { authorization: `Bearer ${user.token}` };
+}
+
+/** A GraphQL request to the tickets subgraph, optionally as `user`. */
+export async function gql(
+  harness: Harness,
+  query: string,
+  variables: Record<string, unknown> = {},
+  user?: TestUser,
+): Promise<{ res: Response; body: GraphQLBody }> {
+  return graphqlRequest(harness.url, query, variables, user ? bearer(user) : {});
+}
+
+export const TICKET_FIELDS = "id title priceMinor currency status version seller { id }";
+
+export interface TicketView {
+  id: string;
+  title: string;
+  priceMinor: number;
+  currency: string;
+  status: string;
+  version: number;
+  seller: { id: string };
+}
+
+/** Creates a ticket through GraphQL as `user`. */
+export async function createTicket(
+  harness: Harness,
+  user: TestUser,
+  input: Partial<{ title: string; priceMinor: number; currency: string }> = {},
+): Promise<TicketView> {
+  const { body } = await gql(
+    harness,
+    `mutation ($input: CreateTicketInput!) { createTicket(input: $input) { ${TICKET_FIELDS} } }`,
+    { input: { title: "Radiohead, 12 June, Standing", priceMinor: 8_500, currency: "EUR", ...input } },
+    user,
+  );
+  const ticket = body.data?.createTicket as TicketView | undefined;
+  if (!ticket) throw new Error(`createTicket failed: ${JSON.stringify(body.errors)}`);
+  return ticket;
+}
+
+/** Row counts of everything a refused mutation must not write. */
+export async function writeCounts(harness: Harness): Promise<Record<string, unknown>> {
+  const [row] = await harness.sql(
+    `SELECT (SELECT count(*) FROM tickets.tickets) AS tickets,
+            (SELECT coalesce(sum(version), 0) FROM tickets.tickets) AS versions,
+            (SELECT count(*) FROM tickets.event_outbox) AS events`,
+  );
+  return row ?? {};
+}
+
+/** Polls `check` every 10 ms until it holds or `deadlineMs` passes; returns the elapsed ms. */
+export async function waitUntil(
+  check: () => Promise<boolean> | boolean,
+  deadlineMs = 20_000,
+  what = "condition",
+): Promise<number> {
+  const start = performance.now();
+  while (!(await check())) {
+    if (performance.now() - start > deadlineMs) throw new Error(`${what} not met within ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return performance.now() - start;
+}
+
+/** An order event envelope as the orders subgraph would publish it (validated by the registry). */
+export function orderEvent(
+  harness: Harness,
+  type: "order.created" | "order.cancelled" | "order.completed",
+  order: { orderId: string; ticketId: string; version: number },
+): EventEnvelope {
+  const publisher = createPublisher({ registry: harness.registry, producer: "orders-test" });
+  const status = {
+    "order.created": "PENDING",
+    "order.cancelled": "CANCELLED",
+    "order.completed": "COMPLETED",
+  } as const;
+  const data = {
+    orderId: order.orderId,
+    ticketId: order.ticketId,
+    buyerId: randomUUID(),
+    amountMinor: 8_500,
+    currency: "EUR",
+    expiresAt: new Date(Date.now() + 600_000).toISOString(),
+    version: order.version,
+  };
+  const common = { schemaVersion: 1, aggregateId: order.orderId, aggregateVersion: order.version } as const;
+  if (type === "order.created") {
+    return publisher.createEnvelope({ type, ...common, data: { ...data, status: status[type] } });
+  }
+  if (type === "order.cancelled") {
+    return publisher.createEnvelope({ type, ...common, data: { ...data, status: status[type] } });
+  }
+  return publisher.createEnvelope({ type, ...common, data: { ...data, status: status[type] } });
+}
+
+/**
+ * Produces `events` to the orders topic in this order (keyed by order id, as the relay does), then
+ * waits until the tickets order consumer has settled every one of them (applied, duplicate or
+ * dead-lettered), so a test can assert the final state, including "nothing changed".
+ */
+export async function deliverOrderEvents(harness: Harness, events: EventEnvelope[]): Promise<void> {
+  const kafka = createKafka({ clientId: "orders-test", brokers: kafkaBrokers() });
+  const producer = createEventProducer(kafka);
+  await producer.connect();
+  const topic = harness.registry.topicFor("order");
+  const settled = new Map<number, bigint>();
+  try {
+    for (const event of events) {
+      // One send per event: a duplicate must be a second message, not folded into one batch entry.
+      const [meta] = await producer.send({
+        topic,
+        acks: ACKS_ALL,
+        messages: [{ key: event.aggregateId, value: JSON.stringify(event), headers: envelopeHeaders(event) }],
+      });
+      if (!meta?.baseOffset) throw new Error("no offset from Kafka");
+      const next = BigInt(meta.baseOffset) + 1n;
+      if ((settled.get(meta.partition) ?? 0n) < next) settled.set(meta.partition, next);
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  await waitUntil(
+    () =>
+      [...settled].every(
+        ([partition, next]) =>
+          BigInt(harness.app.orders.status().positions[`${topic}/${partition}`] ?? "0") >= next,
+      ),
+    30_000,
+    "order events settled",
+  );
+}
