@@ -33,7 +33,7 @@ program
       } else {
         console.log(`DATABASE_URL=${endpoints.databaseUrl}`);
         console.log(`KAFKA_BROKERS=${endpoints.kafkaBrokers.join(",")}`);
-        console.log("Infrastructure is up. Stop it with: pnpm infra down");
+        console.log("Infrastructure is up. Stop it with: npx -y pnpm@12.4.2 infra down");
       }
     } catch (error) {
       fail(error);

@@ -9,6 +9,7 @@ import { loadInfraEnv } from "./env.ts";
 import { kafkaPaths, runningKafkaPid, startLocalKafka, stopLocalKafka, waitForKafka } from "./kafka.ts";
 import { isAlive } from "./processes.ts";
 import {
+  checkRunningVersion,
   embeddedDatabaseUrl,
   postgresPaths,
   redact,
@@ -90,6 +91,7 @@ export async function up(options: UpOptions = {}): Promise<InfraEndpoints> {
           postgres = "reused";
           state.postgres = adopt(state.postgres, pid, env.INFRA_POSTGRES_PORT, owner);
           await waitForPostgres(databaseUrl, timeoutMs, report);
+          await checkRunningVersion(databaseUrl, postgresPaths(env.INFRA_DATA_DIR).dir);
           report(`PostgreSQL: already running (pid ${pid}), reusing it`);
         } else {
           postgres = "started";
@@ -98,6 +100,12 @@ export async function up(options: UpOptions = {}): Promise<InfraEndpoints> {
             env.INFRA_POSTGRES_PORT,
             timeoutMs,
             report,
+            // Recorded before waiting: if this run is killed while waiting, the next run knows
+            // whose engine it is and adopts it instead of leaving it behind.
+            async (pid) => {
+              state.postgres = record(pid, env.INFRA_POSTGRES_PORT, owner);
+              await writeState(env.INFRA_DATA_DIR, state);
+            },
           );
           state.postgres = record(started, env.INFRA_POSTGRES_PORT, owner);
           await writeState(env.INFRA_DATA_DIR, state);
@@ -130,6 +138,10 @@ export async function up(options: UpOptions = {}): Promise<InfraEndpoints> {
               mavenArgs: env.INFRA_MAVEN_ARGS.split(" ").filter(Boolean),
             },
             report,
+            async (pid) => {
+              state.kafka = record(pid, env.INFRA_KAFKA_PORT, owner);
+              await writeState(env.INFRA_DATA_DIR, state);
+            },
           );
           state.kafka = record(started, env.INFRA_KAFKA_PORT, owner);
           report(`Kafka: ready at ${kafkaBrokers.join(",")}`);
@@ -158,7 +170,7 @@ function adopt(
   owner: Ownership,
 ): EngineRecord {
   if (!existing || existing.pid !== pid) return record(pid, port, { kind: "cli", pid: 0 });
-  if (existing.owner.kind === "test-run" && !isAlive(existing.owner.pid)) return { ...existing, owner };
+  if (existing.owner.kind !== "cli" && !isAlive(existing.owner.pid)) return { ...existing, owner };
   return existing;
 }
 

@@ -265,6 +265,8 @@ export async function startLocalKafka(
     mavenArgs?: string[];
   },
   report: Reporter,
+  /** Called as soon as the broker process exists, before waiting for it (to record it at once). */
+  onSpawned: (pid: number) => Promise<void> = () => Promise.resolve(),
 ): Promise<number> {
   const paths = kafkaPaths(dataDir);
   for (const port of [options.port, options.controllerPort]) {
@@ -337,6 +339,7 @@ export async function startLocalKafka(
   if (child.pid === undefined)
     throw new InfraError("START_FAILED", `Could not spawn java; see ${paths.log}.`);
   await writeFile(paths.pidFile, String(child.pid));
+  await onSpawned(child.pid);
   report(`Kafka starting (pid ${child.pid}, port ${options.port}, log ${paths.log})`);
   await waitForKafka([`127.0.0.1:${options.port}`], options.timeoutMs, report, () => exited, paths.log);
   return child.pid;

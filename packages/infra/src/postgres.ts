@@ -126,6 +126,31 @@ export async function waitForPostgres(
   }
 }
 
+/**
+ * Refuses a running embedded server whose major version differs from the binaries this checkout
+ * embeds (left running by an older checkout): clients would silently test against another version.
+ *
+ * @throws InfraError `DATA_VERSION_MISMATCH` saying how to recreate the local cluster.
+ */
+export async function checkRunningVersion(url: string, dir: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  let running: string;
+  try {
+    const { rows } = await client.query<{ server_version_num: string }>("SHOW server_version_num");
+    running = String(Math.floor(Number(rows[0]?.server_version_num) / 10_000));
+  } finally {
+    await client.end();
+  }
+  const embedded = await postgresMajorVersion(postgresBinary());
+  if (running !== embedded) {
+    throw new InfraError(
+      "DATA_VERSION_MISMATCH",
+      `The embedded PostgreSQL already running on ${dir} is version ${running}, but this checkout embeds PostgreSQL ${embedded}. Stop it with \`pnpm infra down\`, delete ${dir} if its data is disposable, and start again; or set DATABASE_URL to use a server of your own.`,
+    );
+  }
+}
+
 /** Hides the password in a connection URL for messages. */
 export function redact(url: string): string {
   try {
@@ -152,6 +177,8 @@ export async function startEmbeddedPostgres(
   port: number,
   timeoutMs: number,
   report: Reporter,
+  /** Called as soon as the server process exists, before waiting for it (to record it at once). */
+  onSpawned: (pid: number) => Promise<void> = () => Promise.resolve(),
 ): Promise<number> {
   const { dir, log } = postgresPaths(dataDir);
   if (await isPortInUse(port)) {
@@ -234,6 +261,7 @@ export async function startEmbeddedPostgres(
   const pid = child.pid;
   if (pid === undefined) throw new InfraError("START_FAILED", `Could not spawn ${postgres}; see ${log}.`);
   report(`PostgreSQL starting (pid ${pid}, port ${port}, log ${log})`);
+  await onSpawned(pid);
   await waitForPostgres(embeddedDatabaseUrl(port), timeoutMs, report, () => exited, log);
   return pid;
 }

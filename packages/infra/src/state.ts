@@ -1,13 +1,17 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import lockfile from "proper-lockfile";
+import { z } from "zod";
 import { InfraError } from "./errors.ts";
 
-/** Who started an engine: the CLI (`up`, kept until `down`) or a test run (stopped at its end). */
+/**
+ * Who started an engine: the CLI (`up`, kept until `down`), or a run that stops what it started
+ * when it ends — a test run (vitest global setup) or the platform's start command.
+ */
 export interface Ownership {
-  /** `cli` for `boxoffice-infra up`; `test-run` for a vitest global setup. */
-  kind: "cli" | "test-run";
-  /** The owning process; for `test-run`, a dead owner means the run was killed and may be adopted. */
+  /** `cli` for `boxoffice-infra up`; `test-run` for a vitest global setup; `platform` for `pnpm start`. */
+  kind: "cli" | "test-run" | "platform";
+  /** The owning process; for a run (not `cli`), a dead owner means it was killed: its engines may be adopted. */
   pid: number;
 }
 
@@ -29,12 +33,28 @@ const stateFile = (dataDir: string) => path.join(dataDir, "infra.json");
 
 /** Reads the state file; a missing or unreadable file is an empty state (a killed run may leave either). */
 export async function readState(dataDir: string): Promise<InfraState> {
+  let raw: unknown;
   try {
-    return JSON.parse(await readFile(stateFile(dataDir), "utf8")) as InfraState;
+    raw = JSON.parse(await readFile(stateFile(dataDir), "utf8"));
   } catch {
     return {};
   }
+  // A hand-edited or truncated file must not crash the CLI: keep only well-formed records.
+  const state: InfraState = {};
+  if (typeof raw !== "object" || raw === null) return state;
+  for (const engine of ["postgres", "kafka"] as const) {
+    const parsed = engineRecordSchema.safeParse((raw as Record<string, unknown>)[engine]);
+    if (parsed.success) state[engine] = parsed.data;
+  }
+  return state;
 }
+
+const engineRecordSchema = z.object({
+  pid: z.number().int().positive(),
+  port: z.number().int(),
+  startedAt: z.string(),
+  owner: z.object({ kind: z.enum(["cli", "test-run", "platform"]), pid: z.number().int().nonnegative() }),
+});
 
 /** Writes the state file atomically (write then rename), so a crash never leaves half a file. */
 export async function writeState(dataDir: string, state: InfraState): Promise<void> {

@@ -37,14 +37,15 @@ async function rejection(promise: Promise<unknown>): Promise<InfraError> {
 
 describe("actionable start-up errors", () => {
   it("a port taken by another program is named, with what to do, and nothing is started", async () => {
-    const env = await isolatedEnv(55451);
+    const env = await isolatedEnv();
     temps.push(env.INFRA_DATA_DIR);
-    const squatter = net.createServer().listen(55451, "127.0.0.1");
+    const port = Number(env.INFRA_POSTGRES_PORT);
+    const squatter = net.createServer().listen(port, "127.0.0.1");
     await new Promise((r) => squatter.once("listening", r));
     try {
       const error = await rejection(up({ env, report: quiet, only: ["postgres"] }));
       expect(error.code).toBe("PORT_IN_USE");
-      expect(error.message).toMatch(/55451.*INFRA_POSTGRES_PORT.*DATABASE_URL/s);
+      expect(error.message).toMatch(new RegExp(`${port}.*INFRA_POSTGRES_PORT.*DATABASE_URL`, "s"));
       expect((await status({ env })).postgres.running).toBe(false);
     } finally {
       squatter.close();
@@ -52,7 +53,7 @@ describe("actionable start-up errors", () => {
   });
 
   it("no java on PATH: says to install Java 17+, set KAFKA_BROKERS, or use docker compose", async () => {
-    const env = await isolatedEnv(55461, { PATH: await pathWith(["mvn"]) });
+    const env = await isolatedEnv({ PATH: await pathWith(["mvn"]) });
     temps.push(env.INFRA_DATA_DIR);
     const error = await rejection(up({ env, report: quiet, only: ["kafka"] }));
     expect(error.code).toBe("JAVA_MISSING");
@@ -64,7 +65,7 @@ describe("actionable start-up errors", () => {
     temps.push(dir);
     await writeFile(path.join(dir, "java"), `#!/bin/sh\necho 'openjdk version "11.0.2" 2019-01-15' >&2\n`);
     await chmod(path.join(dir, "java"), 0o755);
-    const env = await isolatedEnv(55471, { PATH: dir });
+    const env = await isolatedEnv({ PATH: dir });
     temps.push(env.INFRA_DATA_DIR);
     const error = await rejection(up({ env, report: quiet, only: ["kafka"] }));
     expect(error.code).toBe("JAVA_TOO_OLD");
@@ -72,7 +73,7 @@ describe("actionable start-up errors", () => {
   });
 
   it("no Maven on PATH (and no cached classpath): says to install Maven or set KAFKA_BROKERS", async () => {
-    const env = await isolatedEnv(55481, { PATH: await pathWith(["java"]) });
+    const env = await isolatedEnv({ PATH: await pathWith(["java"]) });
     temps.push(env.INFRA_DATA_DIR);
     const error = await rejection(up({ env, report: quiet, only: ["kafka"] }));
     expect(error.code).toBe("MAVEN_MISSING");
@@ -89,7 +90,7 @@ describe("actionable start-up errors", () => {
       settings,
       `<settings><localRepository>${repo}/repository</localRepository><mirrors><mirror><id>unreachable</id><mirrorOf>*</mirrorOf><url>http://127.0.0.1:9/maven2</url></mirror></mirrors></settings>`,
     );
-    const env = await isolatedEnv(55491, { INFRA_MAVEN_ARGS: `-s ${settings}` });
+    const env = await isolatedEnv({ INFRA_MAVEN_ARGS: `-s ${settings}` });
     temps.push(env.INFRA_DATA_DIR);
     const error = await rejection(up({ env, report: quiet, only: ["kafka"] }));
     expect(error.code).toBe("KAFKA_DOWNLOAD_FAILED");
@@ -97,7 +98,7 @@ describe("actionable start-up errors", () => {
   });
 
   it("a cluster from another PostgreSQL major version is refused with what to do, never deleted", async () => {
-    const env = await isolatedEnv(55511);
+    const env = await isolatedEnv();
     temps.push(env.INFRA_DATA_DIR);
     const cluster = path.join(env.INFRA_DATA_DIR, "postgres");
     await mkdir(cluster, { recursive: true });
@@ -108,8 +109,18 @@ describe("actionable start-up errors", () => {
     expect(await readFile(path.join(cluster, "PG_VERSION"), "utf8")).toBe("16\n");
   });
 
+  it("a corrupt or hand-edited state file does not crash status", async () => {
+    const env = await isolatedEnv();
+    temps.push(env.INFRA_DATA_DIR);
+    for (const content of ["null", "{not json", JSON.stringify({ postgres: { pid: 1 }, kafka: "x" })]) {
+      await writeFile(path.join(env.INFRA_DATA_DIR, "infra.json"), content);
+      const s = await status({ env });
+      expect(s.postgres.running || s.kafka.running).toBe(false);
+    }
+  });
+
   it("invalid configuration lists every bad variable at once", async () => {
-    const env = await isolatedEnv(55501, { INFRA_POSTGRES_PORT: "80", KAFKA_BROKERS: "not a broker" });
+    const env = await isolatedEnv({ INFRA_POSTGRES_PORT: "80", KAFKA_BROKERS: "not a broker" });
     temps.push(env.INFRA_DATA_DIR);
     const error = await up({ env, report: quiet }).catch((e: unknown) => e as Error);
     expect(error).toBeInstanceOf(Error);

@@ -24,7 +24,7 @@ function exitCodeOf(args: string[], env: IsolatedEnv): Promise<number | null> {
 // process.exit(0): a failed vitest run (which sets process.exitCode = 1) then exited 0, so CI passed.
 describe("the host process keeps its exit code", () => {
   it("after importing the launcher and after initialising a new cluster", async () => {
-    const env = await isolatedEnv(55521);
+    const env = await isolatedEnv();
     cleanups.push(async () => {
       await down({ env, report: () => undefined });
       await rm(env.INFRA_DATA_DIR, { recursive: true, force: true });

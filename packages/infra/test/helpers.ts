@@ -1,19 +1,38 @@
-import { chmod, mkdtemp } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, rm } from "node:fs/promises";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { down } from "../src/index.ts";
+import { isAlive } from "../src/processes.ts";
+import { readState } from "../src/state.ts";
 
-/** Environment for one isolated launcher: always names its own data directory. */
-export type IsolatedEnv = Record<string, string | undefined> & { INFRA_DATA_DIR: string };
+/** Environment for one isolated launcher: always names its own data directory and ports. */
+export type IsolatedEnv = Record<string, string | undefined> & {
+  INFRA_DATA_DIR: string;
+  INFRA_POSTGRES_PORT: string;
+  INFRA_KAFKA_PORT: string;
+};
+
+const PREFIX = "boxoffice-infra-test-";
+
+/** A free TCP port on 127.0.0.1, asked from the OS (no fixed ports: parallel clones must not clash). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 /**
- * A private data directory and port set for one test, so it never touches the shared engines
+ * A private data directory and free ports for one test, so it never touches the shared engines
  * from global setup. World-traversable because PostgreSQL runs as the `postgres` user under root.
  */
-export async function isolatedEnv(
-  base: number,
-  overrides: Record<string, string> = {},
-): Promise<IsolatedEnv> {
-  const dir = await mkdtemp(path.join(tmpdir(), "boxoffice-infra-test-"));
+export async function isolatedEnv(overrides: Record<string, string> = {}): Promise<IsolatedEnv> {
+  const dir = await mkdtemp(path.join(tmpdir(), PREFIX));
   await chmod(dir, 0o755);
   const env: Record<string, string | undefined> = { ...process.env };
   delete env.DATABASE_URL;
@@ -21,10 +40,28 @@ export async function isolatedEnv(
   return {
     ...env,
     INFRA_DATA_DIR: dir,
-    INFRA_POSTGRES_PORT: String(base),
-    INFRA_KAFKA_PORT: String(base + 1),
-    INFRA_KAFKA_CONTROLLER_PORT: String(base + 2),
+    INFRA_POSTGRES_PORT: String(await freePort()),
+    INFRA_KAFKA_PORT: String(await freePort()),
+    INFRA_KAFKA_CONTROLLER_PORT: String(await freePort()),
     INFRA_READY_TIMEOUT_SECONDS: "120",
     ...overrides,
   };
+}
+
+/**
+ * Stops and deletes the engines of earlier test runs that were killed (their owner process is
+ * dead), so a SIGKILLed run — even its whole process group — leaves nothing running for long.
+ */
+export async function reapOrphanedTestEngines(): Promise<void> {
+  const entries = await readdir(tmpdir()).catch(() => []);
+  for (const entry of entries.filter((e) => e.startsWith(PREFIX))) {
+    const dir = path.join(tmpdir(), entry);
+    const state = await readState(dir);
+    const owners = [state.postgres?.owner, state.kafka?.owner].filter((o) => o !== undefined);
+    if (owners.length === 0 || owners.some((o) => isAlive(o.pid))) continue;
+    await down({ env: { ...process.env, INFRA_DATA_DIR: dir }, report: () => undefined }).catch(
+      () => undefined,
+    );
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -4,13 +4,15 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { down, status, up } from "../src/index.ts";
 import { isAlive, waitForExit } from "../src/processes.ts";
-import { isolatedEnv } from "./helpers.ts";
+import { isolatedEnv, reapOrphanedTestEngines } from "./helpers.ts";
 
 const quiet = () => undefined;
+const owner = { kind: "test-run" as const, pid: process.pid };
 const cleanups: Array<() => Promise<void>> = [];
+beforeAll(reapOrphanedTestEngines);
 afterAll(async () => {
   for (const c of cleanups) await c();
 });
@@ -28,14 +30,18 @@ async function query(url: string, sql: string): Promise<unknown[]> {
 
 describe("up / status / down", () => {
   it("starts real engines, is idempotent, survives SIGKILL of both, and down leaves no process", async () => {
-    const env = await isolatedEnv(55431);
+    const env = await isolatedEnv();
     cleanups.push(async () => {
       await down({ env, report: quiet });
       await rm(env.INFRA_DATA_DIR, { recursive: true, force: true });
     });
 
-    const first = await up({ env, report: quiet });
-    expect(first).toMatchObject({ postgres: "started", kafka: "started", kafkaBrokers: ["127.0.0.1:55432"] });
+    const first = await up({ env, report: quiet, owner });
+    expect(first).toMatchObject({
+      postgres: "started",
+      kafka: "started",
+      kafkaBrokers: [`127.0.0.1:${env.INFRA_KAFKA_PORT}`],
+    });
     await query(
       first.databaseUrl,
       "CREATE TABLE survivor (id int primary key); INSERT INTO survivor VALUES (7)",
@@ -44,7 +50,7 @@ describe("up / status / down", () => {
     expect(s1.postgres.running && s1.kafka.running).toBe(true);
 
     // Idempotent: a second `up` reuses both and starts nothing.
-    const second = await up({ env, report: quiet });
+    const second = await up({ env, report: quiet, owner });
     expect(second).toMatchObject({ postgres: "reused", kafka: "reused" });
     expect((await status({ env })).postgres.pid).toBe(s1.postgres.pid);
 
@@ -53,7 +59,7 @@ describe("up / status / down", () => {
     process.kill(s1.kafka.pid!, "SIGKILL");
     expect(await waitForExit(s1.postgres.pid!, 10_000)).toBe(true);
     expect(await waitForExit(s1.kafka.pid!, 10_000)).toBe(true);
-    const afterCrash = await up({ env, report: quiet });
+    const afterCrash = await up({ env, report: quiet, owner });
     expect(afterCrash).toMatchObject({ postgres: "started", kafka: "started" });
     expect(await query(afterCrash.databaseUrl, "SELECT id FROM survivor")).toEqual([{ id: 7 }]);
 
@@ -74,7 +80,7 @@ describe("up / status / down", () => {
   });
 
   it("a SIGKILLed test run's engines are adopted and stopped by the next run", async () => {
-    const env = await isolatedEnv(55441);
+    const env = await isolatedEnv();
     cleanups.push(async () => {
       await down({ env, report: quiet });
       await rm(env.INFRA_DATA_DIR, { recursive: true, force: true });
@@ -97,7 +103,6 @@ describe("up / status / down", () => {
     expect(orphan.postgres.running).toBe(true);
     expect(orphan.postgres.owner).toEqual({ kind: "test-run", pid: child.pid });
 
-    const owner = { kind: "test-run" as const, pid: process.pid };
     const next = await up({ env, report: quiet, owner, only: ["postgres"] });
     expect(next.postgres).toBe("reused");
     expect((await status({ env })).postgres.owner).toEqual(owner);
