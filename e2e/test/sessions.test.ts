@@ -1,6 +1,6 @@
 import { graphqlRequest } from "@boxoffice/service-kit/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPlatform, type Platform } from "../src/index.ts";
+import { startPlatform, type Platform } from "@boxoffice/platform";
 
 let platform: Platform;
 

@@ -15,14 +15,33 @@ import { composeSupergraph, SUBGRAPHS } from "@boxoffice/gateway";
 import { runPrisma } from "@boxoffice/prisma-engine";
 import pg from "pg";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
 export interface PlatformOptions {
-  /** Superuser URL of the PostgreSQL server (a new database is created on it). */
+  /** Superuser URL of the PostgreSQL server. */
   adminDatabaseUrl: string;
   kafkaBrokers: string;
+  /**
+   * Database for the subgraphs' schemas. Default: a fresh `e2e_<random>` database that `stop()`
+   * drops; a named database is kept (a second start reuses its data).
+   */
+  databaseName?: string;
+  /** `test` (default) or `development` (Sandbox, plain-http dev cookies). */
+  nodeEnv?: "test" | "development";
+  /** Fixed ports by process name (`gateway`, `accounts`, …); default: free ports from the OS. */
+  ports?: Record<string, number>;
+  /** Where to write the composed supergraph; default a temporary file. */
+  supergraphPath?: string;
   /** Extra environment for every process (e.g. shorter timeouts). */
   env?: Record<string, string>;
+  /** Extra environment per process name (e.g. `{ accounts: { LOG_LEVEL: "debug" } }`). */
+  processEnv?: Record<string, Record<string, string>>;
+  /** Receives each output line of each process; default: kept in memory only. */
+  onOutput?: (name: string, line: string) => void;
+  /** Progress lines while starting. */
+  onProgress?: (line: string) => void;
+  /** Aborting stops whatever has started and makes `startPlatform` reject. */
+  signal?: AbortSignal;
 }
 
 export interface RunningProcess {
@@ -42,6 +61,18 @@ export interface Platform {
   stop: () => Promise<void>;
 }
 
+/** True when something accepts TCP connections on 127.0.0.1:`port`. */
+function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: "127.0.0.1" });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
 /** A free TCP port on 127.0.0.1 (asked from the OS). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -54,10 +85,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitReady(proc: RunningProcess, timeoutMs: number): Promise<void> {
+async function waitReady(proc: RunningProcess, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
+    signal?.throwIfAborted();
     if (proc.child.exitCode !== null) {
       throw new Error(`${proc.name} exited with ${proc.child.exitCode}:\n${proc.output.slice(-20).join("")}`);
     }
@@ -83,16 +115,20 @@ function start(
   cwd: string,
   env: NodeJS.ProcessEnv,
   port: number,
+  onOutput?: (name: string, line: string) => void,
 ): RunningProcess {
+  // The IPC channel tells the child when this process is gone (service-kit stops on "disconnect").
   const child = spawn(process.execPath, ["--import", "tsx", entry], {
     cwd,
     env,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
   });
   const proc: RunningProcess = { name, child, port, output: [] };
   const keep = (chunk: Buffer) => {
-    proc.output.push(chunk.toString());
-    if (proc.output.length > 500) proc.output.shift();
+    const text = chunk.toString();
+    proc.output.push(text);
+    if (proc.output.length > 2000) proc.output.shift();
+    if (onOutput) for (const line of text.split("\n")) if (line.trim()) onOutput(name, line);
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
@@ -114,7 +150,8 @@ async function stopProcess(proc: RunningProcess): Promise<void> {
  * @throws Error with the failing process's last output when a migration or a process fails.
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
-  const dbName = `e2e_${randomBytes(5).toString("hex")}`;
+  const dbName = options.databaseName ?? `e2e_${randomBytes(5).toString("hex")}`;
+  const progress = options.onProgress ?? (() => undefined);
   const dbUrl = new URL(options.adminDatabaseUrl);
   dbUrl.pathname = `/${dbName}`;
   const databaseUrl = dbUrl.toString();
@@ -122,20 +159,33 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const workDir = await mkdtemp(path.join(tmpdir(), "boxoffice-e2e-"));
 
   const stop = async () => {
-    for (const proc of [...processes].reverse()) await stopProcess(proc);
-    const admin = new pg.Client({ connectionString: options.adminDatabaseUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).finally(() => admin.end());
+    // Gateway first (no new requests reach the subgraphs), then the subgraphs together.
+    const gateway = processes.find((p) => p.name === "gateway");
+    if (gateway) await stopProcess(gateway);
+    await Promise.all(processes.filter((p) => p !== gateway).map(stopProcess));
+    if (!options.databaseName) {
+      const admin = new pg.Client({ connectionString: options.adminDatabaseUrl });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).finally(() => admin.end());
+    }
     await rm(workDir, { recursive: true, force: true });
   };
 
   try {
+    // A fixed port already taken would make its health check answer for someone else's process.
+    for (const [name, port] of Object.entries(options.ports ?? {})) {
+      if (await portInUse(port)) {
+        throw new Error(
+          `port ${port} (for ${name}) is already in use on 127.0.0.1 — is another Boxoffice still running? Stop it, or free the port.`,
+        );
+      }
+    }
     const ports = new Map<string, number>();
-    for (const s of SUBGRAPHS) ports.set(s.name, await freePort());
+    for (const s of SUBGRAPHS) ports.set(s.name, options.ports?.[s.name] ?? (await freePort()));
     const accountsPort = ports.get("accounts");
     const baseEnv: NodeJS.ProcessEnv = {
       ...process.env,
-      NODE_ENV: "test",
+      NODE_ENV: options.nodeEnv ?? "test",
       LOG_LEVEL: "warn",
       DATABASE_URL: databaseUrl,
       KAFKA_BROKERS: options.kafkaBrokers,
@@ -143,6 +193,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...options.env,
     };
     for (const s of SUBGRAPHS) {
+      options.signal?.throwIfAborted();
+      progress(`migrating ${s.name} (schema "${s.name}" in database "${dbName}")`);
       const dir = path.join(ROOT, "subgraphs", s.name);
       const code = await runPrisma(["migrate", "deploy"], {
         cwd: dir,
@@ -153,28 +205,49 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     }
     for (const s of SUBGRAPHS) {
       const port = ports.get(s.name)!;
-      const env = { ...baseEnv, [`${s.name.toUpperCase()}_PORT`]: String(port) };
-      processes.push(start(s.name, "src/main.ts", path.join(ROOT, "subgraphs", s.name), env, port));
+      const env = {
+        ...baseEnv,
+        [`${s.name.toUpperCase()}_PORT`]: String(port),
+        ...options.processEnv?.[s.name],
+      };
+      progress(`starting ${s.name} on port ${port}`);
+      processes.push(
+        start(s.name, "src/main.ts", path.join(ROOT, "subgraphs", s.name), env, port, options.onOutput),
+      );
     }
-    await Promise.all(processes.map((p) => waitReady(p, 90_000)));
+    await Promise.all(
+      processes.map(async (p) => {
+        const t = performance.now();
+        await waitReady(p, 90_000, options.signal);
+        progress(`${p.name} ready (${Math.round(performance.now() - t)} ms)`);
+      }),
+    );
 
-    const supergraphPath = path.join(workDir, "supergraph.graphql");
+    const supergraphPath = options.supergraphPath ?? path.join(workDir, "supergraph.graphql");
+    progress("composing the supergraph");
     await writeFile(
       supergraphPath,
       await composeSupergraph(
         SUBGRAPHS.map((s) => ({ ...s, url: `http://127.0.0.1:${ports.get(s.name)}/graphql` })),
       ),
     );
-    const gatewayPort = await freePort();
+    const gatewayPort = options.ports?.gateway ?? (await freePort());
+    progress(`starting gateway on port ${gatewayPort}`);
     const gateway = start(
       "gateway",
       "src/main.ts",
       path.join(ROOT, "gateway"),
-      { ...baseEnv, GATEWAY_PORT: String(gatewayPort), GATEWAY_SUPERGRAPH_PATH: supergraphPath },
+      {
+        ...baseEnv,
+        GATEWAY_PORT: String(gatewayPort),
+        GATEWAY_SUPERGRAPH_PATH: supergraphPath,
+        ...options.processEnv?.gateway,
+      },
       gatewayPort,
+      options.onOutput,
     );
     processes.push(gateway);
-    await waitReady(gateway, 60_000);
+    await waitReady(gateway, 60_000, options.signal);
     return {
       gatewayUrl: `http://127.0.0.1:${gatewayPort}/graphql`,
       databaseUrl,

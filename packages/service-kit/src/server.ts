@@ -179,6 +179,9 @@ export function stopOnSignals(
   };
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
+  // Started by a local runner with an IPC channel (the platform's start command): when that parent
+  // goes away, even by SIGKILL, the channel closes — stop too instead of living on as an orphan.
+  if (process.send) process.once("disconnect", () => onSignal("SIGHUP"));
 }
 
 /**

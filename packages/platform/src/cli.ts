@@ -1,0 +1,136 @@
+/**
+ * `boxoffice-platform start` — the README's start command: infrastructure (embedded PostgreSQL
+ * and local Kafka, or DATABASE_URL / KAFKA_BROKERS), every subgraph's migrations, every subgraph
+ * and the gateway, with prefixed logs; prints the gateway and Sandbox URLs; Ctrl-C stops all of it
+ * (and the engines it started). Data lives in the `boxoffice` database, so a second start reuses it.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { exportSigningKey, generateSigningKey } from "@boxoffice/auth-verify";
+import { down, loadInfraEnv, up, type Ownership } from "@boxoffice/infra";
+import { Command } from "commander";
+import { startPlatform, type Platform } from "./platform.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const COLORS = ["\x1b[36m", "\x1b[35m", "\x1b[33m", "\x1b[32m", "\x1b[34m", "\x1b[31m"];
+const RESET = "\x1b[0m";
+
+/** Turns one JSON log line into `time level message {extra}`; other lines pass through. */
+function readable(line: string): string {
+  try {
+    const {
+      time,
+      level,
+      msg,
+      service: _service,
+      pid: _pid,
+      hostname: _host,
+      ...rest
+    } = JSON.parse(line) as Record<string, unknown>;
+    const levelName =
+      typeof level === "number"
+        ? (
+            { 10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal" } as Record<
+              number,
+              string
+            >
+          )[level]
+        : level;
+    const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : "";
+    return `${typeof time === "string" ? time.slice(11, 23) : ""} ${String(levelName)} ${String(msg)}${extra}`;
+  } catch {
+    return line;
+  }
+}
+
+/** A development signing key kept in .data, so sessions survive a restart of the platform. */
+async function devSigningKey(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, "dev", "accounts-signing-key.json");
+  if (existsSync(file)) return (await readFile(file, "utf8")).trim();
+  await mkdir(path.dirname(file), { recursive: true });
+  const jwk = JSON.stringify(await exportSigningKey(await generateSigningKey({ extractable: true })));
+  await writeFile(file, jwk, { mode: 0o600 });
+  return jwk;
+}
+
+async function start(options: { gatewayPort: string }): Promise<void> {
+  const owner: Ownership = { kind: "platform", pid: process.pid };
+  const infraEnv = loadInfraEnv();
+  const progress = (line: string) => process.stderr.write(`[platform] ${line}\n`);
+  const colours = new Map<string, string>();
+  const onOutput = (name: string, line: string) => {
+    if (!colours.has(name)) colours.set(name, COLORS[colours.size % COLORS.length]!);
+    process.stdout.write(`${colours.get(name)}${name.padEnd(10)}${RESET}| ${readable(line)}\n`);
+  };
+
+  let platform: Platform | undefined;
+  let starting: Promise<unknown> | undefined;
+  const abort = new AbortController();
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    progress("stopping…");
+    abort.abort(); // a start still in progress stops what it has started, then rejects
+    await starting?.catch(() => undefined);
+    await platform?.stop().catch((e: unknown) => progress(`stop failed: ${(e as Error).message}`));
+    await down({ owner, report: progress }).catch((e: unknown) =>
+      progress(`infra down failed: ${(e as Error).message}`),
+    );
+    progress("stopped.");
+    process.exit(code);
+  };
+  process.once("SIGINT", () => void stopAll(0));
+  process.once("SIGTERM", () => void stopAll(0));
+
+  try {
+    const endpoints = await up({ owner, report: progress });
+    const gatewayPort = Number(options.gatewayPort);
+    const pending = startPlatform({
+      adminDatabaseUrl: endpoints.databaseUrl,
+      kafkaBrokers: endpoints.kafkaBrokers.join(","),
+      databaseName: "boxoffice",
+      nodeEnv: "development",
+      ports: {
+        gateway: gatewayPort,
+        accounts: 4001,
+        tickets: 4002,
+        orders: 4003,
+        payments: 4004,
+        storefront: 4005,
+      },
+      supergraphPath: path.join(ROOT, "gateway", "supergraph.graphql"),
+      env: { LOG_LEVEL: "info" },
+      processEnv: { accounts: { AUTH_SIGNING_KEY: await devSigningKey(infraEnv.INFRA_DATA_DIR) } },
+      onOutput,
+      onProgress: progress,
+      signal: abort.signal,
+    });
+    starting = pending;
+    platform = await pending;
+    process.stderr.write(
+      [
+        "",
+        `  Boxoffice is running.`,
+        `  GraphQL endpoint:  ${platform.gatewayUrl}`,
+        `  Apollo Sandbox:    open ${platform.gatewayUrl} in a browser (loads Sandbox from Apollo's CDN)`,
+        `  Stop with Ctrl-C.`,
+        "",
+      ].join("\n") + "\n",
+    );
+  } catch (error) {
+    if (stopping) return; // interrupted by Ctrl-C: stopAll is finishing
+    progress(`start failed: ${(error as Error).message}`);
+    await stopAll(1);
+  }
+}
+
+const program = new Command().name("boxoffice-platform").showHelpAfterError();
+program
+  .command("start")
+  .description("start infrastructure, migrations, every subgraph and the gateway; Ctrl-C stops everything")
+  .option("--gateway-port <port>", "gateway port", "4000")
+  .action(start);
+await program.parseAsync(process.argv);
