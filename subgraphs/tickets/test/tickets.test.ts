@@ -214,7 +214,7 @@ describe("updateTicket", () => {
     expect(await writeCounts(harness)).toEqual(before);
   });
 
-  it("refuses changes with CONFLICT while the ticket is RESERVED by an order, and allows them again after the order is cancelled", async () => {
+  it("refuses changes with CONFLICT while RESERVED, allows them again after the order is cancelled, refuses them once SOLD", async () => {
     const ticket = await createTicket(harness, seller);
     const orderId = randomUUID();
     await deliverOrderEvents(harness, [
@@ -233,6 +233,19 @@ describe("updateTicket", () => {
     ]);
     const again = await gql(harness, UPDATE, { id: ticket.id, input: { priceMinor: 1 } }, seller);
     expect(again.body.data?.updateTicket).toMatchObject({ status: "AVAILABLE", priceMinor: 1, version: 4 });
+
+    const buyer = randomUUID();
+    await deliverOrderEvents(harness, [
+      orderEvent(harness, "order.created", { orderId: buyer, ticketId: ticket.id, version: 1 }),
+      orderEvent(harness, "order.completed", { orderId: buyer, ticketId: ticket.id, version: 2 }),
+    ]);
+    const soldBefore = await writeCounts(harness);
+    const sold = await gql(harness, UPDATE, { id: ticket.id, input: { title: "Resold" } }, seller);
+    expect(sold.body.errors?.[0]).toMatchObject({
+      message: "This ticket is sold and can no longer be changed.",
+      extensions: { code: "CONFLICT", status: "SOLD" },
+    });
+    expect(await writeCounts(harness)).toEqual(soldBefore);
   });
 });
 
