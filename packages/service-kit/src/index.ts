@@ -1,6 +1,7 @@
 // Public entry point of @boxoffice/service-kit.
 export { EnvError, envFields, loadEnv } from "./env.ts";
 export { badUserInput, CLIENT_ERROR_CODES, maskErrors, notFound } from "./errors.ts";
+export { eventsLogger } from "./events-logger.ts";
 export { createLogger, type Logger } from "./logger.ts";
 export { operationLogPlugin } from "./operation-log.ts";
 export {

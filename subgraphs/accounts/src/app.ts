@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { AuthError, ANONYMOUS, type AuthResult } from "@boxoffice/auth-verify";
 import { boxofficeRegistry, createKafka, createRelay, ensureTopics, topicSpecsFor } from "@boxoffice/events";
-import { startService, type Logger, type RunningService } from "@boxoffice/service-kit";
+import { eventsLogger, startService, type Logger, type RunningService } from "@boxoffice/service-kit";
 import { parse } from "graphql";
 import type { AccountsContext } from "./context.ts";
 import { ACCOUNTS_SCHEMA, createPrisma } from "./db.ts";
@@ -49,9 +49,15 @@ export async function startAccounts(
     },
     logger,
   );
-  const kafka = createKafka({ clientId: PRODUCER, brokers: env.KAFKA_BROKERS, logger });
+  const log = eventsLogger(logger);
+  const kafka = createKafka({ clientId: PRODUCER, brokers: env.KAFKA_BROKERS, logger: log });
   await ensureTopics(kafka, topicSpecsFor(boxofficeRegistry, { partitions: 3, replicationFactor: 1 }));
-  const relay = createRelay({ connectionString: env.DATABASE_URL, schema: ACCOUNTS_SCHEMA, kafka, logger });
+  const relay = createRelay({
+    connectionString: env.DATABASE_URL,
+    schema: ACCOUNTS_SCHEMA,
+    kafka,
+    logger: log,
+  });
   await relay.start();
 
   const service = await startService<AccountsContext>({

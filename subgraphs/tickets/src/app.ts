@@ -12,13 +12,12 @@ import {
   type EventConsumer,
   type EventRegistry,
 } from "@boxoffice/events";
-import { startService, type Logger, type RunningService } from "@boxoffice/service-kit";
+import { eventsLogger, startService, type Logger, type RunningService } from "@boxoffice/service-kit";
 import { createSessionDenylist, type SessionDenylist } from "@boxoffice/service-kit/denylist";
 import { parse } from "graphql";
 import type { TicketsContext } from "./context.ts";
 import { createPrisma, TICKETS_SCHEMA, type TicketsTx } from "./db.ts";
 import type { TicketsEnv } from "./env.ts";
-import { eventsLogger } from "./events/logger.ts";
 import { createOrderStatusConsumer } from "./events/order-status.consumer.ts";
 import { PRODUCER } from "./events/ticket-events.ts";
 import { resolvers } from "./resolvers/index.ts";

@@ -1,5 +1,5 @@
 import type { EventsLogger } from "@boxoffice/events";
-import type { Logger } from "@boxoffice/service-kit";
+import type { Logger } from "pino";
 
 /**
  * Adapts the service's pino logger to the events package's `(message, fields)` logging seam (pino
