@@ -66,16 +66,24 @@ describe("part 1 journey through the gateway", () => {
     expect(updated.body.data).toEqual({ updateTicket: { priceMinor: 5000, version: 2 } });
     const read = await gql(
       `query ($id: ID!) { ticket(id: $id) { title priceMinor currency seller { id email } } }`,
-      {
-        id: ticket.id,
-      },
+      { id: ticket.id },
+      { cookie: seller.cookie },
     );
+    // The seller reads their own listing: their e-mail, resolved by accounts.
     expect(read.body.data?.ticket).toMatchObject({
       title: "Radiohead, Dec 2",
       priceMinor: 5000,
       currency: "EUR",
       seller: { id: seller.id, email: expect.stringContaining("@example.test") as unknown },
     });
+    // Anyone else sees the seller, but not their e-mail address.
+    const stranger = await newUser();
+    const other = await gql(
+      `query ($id: ID!) { ticket(id: $id) { seller { id email } } }`,
+      { id: ticket.id },
+      { cookie: stranger.cookie },
+    );
+    expect(other.body.data?.ticket).toEqual({ seller: { id: seller.id, email: null } });
   });
 
   it("a client sending only Authorization: Bearer works", async () => {

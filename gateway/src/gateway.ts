@@ -11,10 +11,17 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { expressMiddleware } from "@as-integrations/express5";
-import { maskErrors, operationLogPlugin, REQUEST_ID_HEADER, type Logger } from "@boxoffice/service-kit";
+import {
+  jsonErrorHandler,
+  maskErrors,
+  operationLogPlugin,
+  REQUEST_ID_HEADER,
+  type Logger,
+} from "@boxoffice/service-kit";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import cors from "cors";
 import express from "express";
+import type { GraphQLFormattedError } from "graphql";
 
 /** Per-request context at the gateway: the client's request and response, and the request id. */
 export interface GatewayContext {
@@ -45,6 +52,8 @@ export const DEFAULT_LIMITS: QueryLimits = { maxDepth: 12, maxAliases: 30, maxCo
 
 export interface GatewayOptions {
   supergraphSdl: string;
+  /** Longest wait for one subgraph response, ms (default 10 000); then a typed SERVICE_UNAVAILABLE. */
+  subgraphTimeoutMs?: number;
   port: number;
   host?: string;
   /** Exact browser origins allowed with credentials; `*` is refused. */
@@ -61,6 +70,70 @@ export interface RunningGateway {
   url: string;
   port: number;
   stop: () => Promise<void>;
+}
+
+type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+
+/**
+ * The gateway's `formatError`: a subgraph that refused the whole operation (HTTP 401/403/503, as
+ * auth-verify's context does) reaches the gateway as `"401: Unauthorized"` with the subgraph's URL
+ * and body under `extensions.response`. Clients get the subgraph's own message, code and `reason`
+ * instead, and never internal details (`response`, `serviceName`); then the usual masking applies.
+ */
+export function gatewayFormatError(mask: FormatError): FormatError {
+  return (formatted, error) => {
+    const { response, serviceName: _serviceName, ...extensions } = formatted.extensions ?? {};
+    let cleaned: GraphQLFormattedError = { ...formatted, extensions };
+    const inner = (response as { body?: { errors?: GraphQLFormattedError[] } } | undefined)?.body
+      ?.errors?.[0];
+    if (/aborted due to timeout/i.test(formatted.message)) {
+      cleaned = {
+        message: "A service did not answer in time; try again.",
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code: "SERVICE_UNAVAILABLE" },
+      };
+    } else if (inner && /^\d{3}: /.test(formatted.message)) {
+      const { code, reason } = inner.extensions ?? {};
+      cleaned = {
+        message: inner.message,
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { ...extensions, ...(code ? { code } : {}), ...(reason ? { reason } : {}) },
+      };
+    }
+    return mask(cleaned, error);
+  };
+}
+
+/**
+ * When a whole operation failed because the credentials were refused (no data or only null root
+ * fields, every error UNAUTHENTICATED with auth-verify's `reason`, i.e. a present but invalid
+ * token — not a resolver's "sign in required", which stays HTTP 200 like other field errors), answer HTTP 401 as a subgraph would, so mobile clients can react to the status.
+ */
+function unauthenticatedStatusPlugin(): ApolloServerPlugin<GatewayContext> {
+  return {
+    requestDidStart: () =>
+      Promise.resolve({
+        willSendResponse: ({ response }) => {
+          if (response.body.kind !== "single" || !response.http) return Promise.resolve();
+          const { data, errors } = response.body.singleResult;
+          const nothing = !data || Object.values(data).every((v) => v === null);
+          const refused = (e: GraphQLFormattedError) =>
+            e.extensions?.code === "UNAUTHENTICATED" && typeof e.extensions.reason === "string";
+          if (nothing && errors?.length && errors.every(refused)) {
+            response.http.status = 401;
+          }
+          return Promise.resolve();
+        },
+      }),
+  };
+}
+
+/**
+ * Node's fetch with a deadline per subgraph request: a stalled subgraph must not hold the client's
+ * request (and a gateway socket) forever.
+ */
+function withTimeout(timeoutMs: number): typeof fetch {
+  return (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
 }
 
 function isClientContext(context: unknown): context is GatewayContext {
@@ -126,11 +199,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     supergraphSdl: options.supergraphSdl,
     logger,
     buildService: ({ name, url }) =>
-      new SubgraphDataSource({ url: options.urlOverrides?.[name] ?? url, fetcher: fetch }),
+      new SubgraphDataSource({
+        url: options.urlOverrides?.[name] ?? url,
+        fetcher: withTimeout(options.subgraphTimeoutMs ?? 10_000),
+      }),
   });
   const armor = new ApolloArmor({
     maxDepth: { n: limits.maxDepth, ignoreIntrospection: true },
-    maxAliases: { n: limits.maxAliases },
+    // graphql-armor allow-lists `__typename` aliases by default; 5,000 of them still cost a response.
+    maxAliases: { n: limits.maxAliases, allowList: [] },
     costLimit: { maxCost: limits.maxCost },
     maxDirectives: { n: limits.maxDirectives },
     // Its token limit throws while parsing and answers HTTP 500; the 100 kB body cap bounds
@@ -150,11 +227,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     logger,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
-    formatError: maskErrors(logger),
+    formatError: gatewayFormatError(maskErrors(logger)),
     validationRules: armor.validationRules,
     allowBatchedHttpRequests: false,
     plugins: [
       ...armorPlugins,
+      unauthenticatedStatusPlugin(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       operationLogPlugin<GatewayContext>(logger),
       options.production
@@ -180,6 +258,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       },
     }),
   );
+  app.use(jsonErrorHandler(logger));
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);

@@ -16,6 +16,8 @@ export const USERS_SDL = `
     echoHeaders: String
     secret: String
     boom: String
+    "Answers after 3 s (a stalled subgraph)."
+    slow: String
     chain: Chain
   }
   type Chain { next: Chain value: Int }
@@ -63,6 +65,7 @@ export async function startFixture(): Promise<Fixture> {
             throw new Error("db password is hunter2");
           },
           chain,
+          slow: () => new Promise((resolve) => setTimeout(() => resolve("late"), 3000)),
         },
         Mutation: {
           login: (_p: unknown, _a: unknown, ctx: unknown) => {
@@ -77,6 +80,12 @@ export async function startFixture(): Promise<Fixture> {
     }),
     context: ({ req, res }) => {
       calls.users += 1;
+      // Like auth-verify's context: a present but invalid token refuses the whole operation (401).
+      if (req.headers.authorization === "Bearer forged") {
+        throw new GraphQLError("Authentication failed", {
+          extensions: { code: "UNAUTHENTICATED", reason: "BAD_SIGNATURE", http: { status: 401 } },
+        });
+      }
       return Promise.resolve({ headers: req.headers, res });
     },
   });

@@ -14,7 +14,13 @@ beforeAll(async () => {
     { name: "users", url: fixture.users.url, sdl: USERS_SDL },
     { name: "items", url: fixture.items.url, sdl: ITEMS_SDL },
   ]);
-  const common = { supergraphSdl, port: 0, corsOrigins: ["https://app.example.test"], logger };
+  const common = {
+    supergraphSdl,
+    port: 0,
+    corsOrigins: ["https://app.example.test"],
+    logger,
+    subgraphTimeoutMs: 1000,
+  };
   gateway = await startGateway({ ...common, production: false });
   production = await startGateway({ ...common, production: true });
 });
@@ -73,6 +79,43 @@ describe("gateway", () => {
     });
   });
 
+  it("a subgraph refusing the credentials (HTTP 401) gives the client 401 with its code and reason, no internals", async () => {
+    const { res, body } = await post("{ secret }", { authorization: "Bearer forged" });
+    expect(res.status).toBe(401);
+    expect(body.errors).toEqual([
+      expect.objectContaining({
+        message: "Authentication failed",
+        extensions: { code: "UNAUTHENTICATED", reason: "BAD_SIGNATURE" },
+      }),
+    ]);
+    expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|serviceName|response|stacktrace/);
+  });
+
+  it("a stalled subgraph gives SERVICE_UNAVAILABLE after the timeout instead of hanging", async () => {
+    const { body } = await post("{ slow }");
+    expect(body.errors?.[0]).toMatchObject({ extensions: { code: "SERVICE_UNAVAILABLE" } });
+    expect(body.data).toEqual({ slow: null });
+  });
+
+  it("malformed JSON and oversized bodies get GraphQL-shaped JSON errors, never an HTML stack trace", async () => {
+    const bad = await fetch(gateway.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{nope",
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({
+      errors: [{ message: "Malformed request body: send JSON.", extensions: { code: "BAD_REQUEST" } }],
+    });
+    const big = await fetch(gateway.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: `{ ok }`, padding: "x".repeat(200_000) }),
+    });
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as Body).errors?.[0]?.extensions?.code).toBe("BAD_REQUEST");
+  });
+
   it("masks internal errors: no message detail, no stack trace", async () => {
     const { body } = await post("{ boom }");
     expect(body.errors?.[0]?.extensions?.code).toBe("INTERNAL_SERVER_ERROR");
@@ -117,6 +160,10 @@ describe("gateway", () => {
     const a = await post(aliases);
     expect(a.res.status).toBe(400);
     expect(a.body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    const typenames = await post(
+      `{ ${Array.from({ length: 5000 }, (_, i) => `t${i}: __typename`).join(" ")} }`,
+    );
+    expect(typenames.res.status).toBe(400);
     expect(fixture.calls).toEqual(before);
   });
 

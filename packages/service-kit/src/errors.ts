@@ -32,7 +32,10 @@ export function maskErrors(logger: Logger) {
     const code = formatted.extensions?.code;
     if (typeof code === "string" && CLIENT_ERROR_CODES.has(code)) {
       const { stacktrace: _stacktrace, exception: _exception, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions };
+      // Apollo Server prefixes errors thrown by the context function (where authentication runs);
+      // the client should read the error's own message.
+      const message = formatted.message.replace(/^Context creation failed: /, "");
+      return { ...formatted, message, extensions };
     }
     const original = unwrapResolverError(error);
     logger.error({ err: original, path: formatted.path }, "unhandled error in resolver");

@@ -2,6 +2,7 @@
 export { EnvError, envFields, loadEnv } from "./env.ts";
 export { badUserInput, CLIENT_ERROR_CODES, maskErrors, notFound } from "./errors.ts";
 export { eventsLogger } from "./events-logger.ts";
+export { jsonErrorHandler } from "./http-errors.ts";
 export { createLogger, type Logger } from "./logger.ts";
 export { operationLogPlugin } from "./operation-log.ts";
 export {

@@ -9,6 +9,7 @@ import express, { type Express, type Request, type Response } from "express";
 import type { GraphQLSchema } from "graphql";
 import type { Logger } from "pino";
 import { maskErrors } from "./errors.ts";
+import { jsonErrorHandler } from "./http-errors.ts";
 import { operationLogPlugin } from "./operation-log.ts";
 
 /** Header that carries one id through gateway and subgraphs (also echoed in responses). */
@@ -124,6 +125,7 @@ export async function startService<TContext extends BaseContext>(
       context: async ({ req, res }) => options.context({ req, res, scope: res.locals.scope as RequestScope }),
     }),
   );
+  app.use(jsonErrorHandler(logger));
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);

@@ -66,13 +66,17 @@ export async function startAccounts(
     host: env.ACCOUNTS_HOST,
     logger,
     schema: buildSubgraphSchema({ typeDefs, resolvers }),
-    context: async ({ req, res, scope }) => ({
-      ...scope,
-      auth: await authenticateLeniently(services, req),
-      services,
-      res,
-      loaders: { user: services.userLoader() },
-    }),
+    context: async ({ req, res, scope }) => {
+      const auth = await authenticateLeniently(services, req);
+      return {
+        ...scope,
+        auth,
+        viewer: auth.kind === "user" ? { userId: auth.principal.userId } : {},
+        services,
+        res,
+        loaders: { user: services.userLoader() },
+      };
+    },
     routes: (app) => {
       app.get("/.well-known/jwks.json", (_req, res) => {
         res.setHeader("cache-control", "public, max-age=300");

@@ -10,6 +10,11 @@ export interface AccountsContext extends AuthContext, RequestScope {
   services: AccountsServices;
   /** Per-request DataLoaders (batching and caching within one request only). */
   loaders: { user: DataLoader<string, User | null> };
+  /**
+   * Who this request acts for: the verified session's user, or the user that signUp/signIn has just
+   * signed in during this request (their own payload may show private fields).
+   */
+  viewer: { userId?: string };
   /** The HTTP response, to set and clear the session cookie. */
   res: Response;
 }

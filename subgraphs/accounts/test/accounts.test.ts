@@ -199,9 +199,15 @@ describe("User entity", () => {
         ],
       },
     );
-    expect(body.data).toEqual({
-      _entities: [{ id: payload!.user.id, email: payload!.user.email }, null, null],
-    });
+    // Anonymous: the entity resolves, its e-mail is private.
+    expect(body.data).toEqual({ _entities: [{ id: payload!.user.id, email: null }, null, null] });
+    const own = await graphqlRequest(
+      url,
+      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id email } } }`,
+      { r: [{ __typename: "User", id: payload!.user.id }] },
+      { authorization: `Bearer ${payload!.token}` },
+    );
+    expect(own.body.data).toEqual({ _entities: [{ id: payload!.user.id, email: payload!.user.email }] });
   });
 
   it("50 references cost one SQL query (DataLoader batching)", async () => {

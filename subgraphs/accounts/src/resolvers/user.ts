@@ -8,4 +8,6 @@ import type { UserResolvers } from "../generated/graphql.ts";
 export const User: UserResolvers = {
   __resolveReference: (reference, ctx) => ctx.loaders.user.load(reference.id),
   createdAt: (user) => user.createdAt,
+  // An e-mail address is personal data: only its owner sees it (OWASP API3:2023, excessive data exposure).
+  email: (user, _args, ctx) => (ctx.viewer.userId === user.id ? user.email : null),
 };
