@@ -21,7 +21,7 @@ import {
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import cors from "cors";
 import express from "express";
-import type { GraphQLFormattedError } from "graphql";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
 
 /** Per-request context at the gateway: the client's request and response, and the request id. */
 export interface GatewayContext {
@@ -101,6 +101,28 @@ export function gatewayFormatError(mask: FormatError): FormatError {
       };
     }
     return mask(cleaned, error);
+  };
+}
+
+/**
+ * Apollo Server hands a request whose `operationName` matches no operation in the document to the
+ * gateway, whose query planner then throws a plain Error (HTTP 500). It is the client's mistake:
+ * answer 400 with OPERATION_RESOLUTION_FAILURE, as a non-gateway Apollo Server does.
+ */
+function unknownOperationPlugin(): ApolloServerPlugin<GatewayContext> {
+  return {
+    requestDidStart: () =>
+      Promise.resolve({
+        didResolveOperation: ({ operation, request }) => {
+          if (!operation) {
+            const name = request.operationName ? `"${request.operationName}"` : "(none)";
+            throw new GraphQLError(`Unknown operation named ${name}.`, {
+              extensions: { code: "OPERATION_RESOLUTION_FAILURE", http: { status: 400 } },
+            });
+          }
+          return Promise.resolve();
+        },
+      }),
   };
 }
 
@@ -233,6 +255,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     plugins: [
       ...armorPlugins,
       unauthenticatedStatusPlugin(),
+      unknownOperationPlugin(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       operationLogPlugin<GatewayContext>(logger),
       options.production

@@ -116,6 +116,17 @@ describe("gateway", () => {
     expect(((await big.json()) as Body).errors?.[0]?.extensions?.code).toBe("BAD_REQUEST");
   });
 
+  it("an unknown operationName is the client's mistake: 400, not an internal error", async () => {
+    const res = await fetch(gateway.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "query A { echoHeaders }", operationName: "B" }),
+    });
+    const body = (await res.json()) as Body;
+    expect(res.status).toBe(400);
+    expect(body.errors?.[0]?.extensions?.code).toBe("OPERATION_RESOLUTION_FAILURE");
+  });
+
   it("masks internal errors: no message detail, no stack trace", async () => {
     const { body } = await post("{ boom }");
     expect(body.errors?.[0]?.extensions?.code).toBe("INTERNAL_SERVER_ERROR");

@@ -35,20 +35,30 @@ export function parseTicketId(raw: string, field = "id"): string {
 }
 
 /**
- * A title: trimmed, Unicode NFC, 1 to 200 code points, no control characters.
+ * A title: trimmed, Unicode NFC, 1 to 200 code points, well-formed UTF-16, no control, format
+ * (except the emoji joiner U+200D), separator, private-use or unassigned characters, and at least
+ * one visible character — so a listing can neither look blank nor hide reversed text (Unicode
+ * TR #36 "Unicode Security Considerations": bidi overrides and invisible characters).
  * @throws GraphQLError BAD_USER_INPUT (field `input.title`) naming the rule that failed.
  */
 export function parseTitle(raw: string): string {
   // Bound the work before normalising: a 10 KB title is refused without scanning it twice.
   if (raw.length > TITLE_MAX * 4) throw badUserInput(`Use at most ${TITLE_MAX} characters.`, "input.title");
+  // Unpaired surrogates (category Cs) would be stored as U+FFFD: not what the seller sent.
+  if (/\p{Cs}/u.test(raw)) throw badUserInput("The title is not valid Unicode text.", "input.title");
   const title = raw.trim().normalize("NFC");
   const length = [...title].length;
   if (length === 0) throw badUserInput("Enter a title.", "input.title");
   if (length > TITLE_MAX) throw badUserInput(`Use at most ${TITLE_MAX} characters.`, "input.title");
-  // eslint-disable-next-line no-control-regex -- the point is to find control characters
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(title)) {
+  if (/\p{Cc}/u.test(title)) {
     throw badUserInput("The title cannot contain control characters.", "input.title");
   }
+  if (/[\p{Co}\p{Cn}\p{Zl}\p{Zp}]|(?!\u200d)\p{Cf}/u.test(title)) {
+    throw badUserInput("The title cannot contain invisible or formatting characters.", "input.title");
+  }
+  // Letters that render as blanks (Hangul fillers, the blank Braille pattern) do not count as visible.
+  const visible = title.replace(/[\u115f\u1160\u3164\uffa0\u2800]/gu, "");
+  if (!/[\p{L}\p{N}\p{P}\p{S}]/u.test(visible)) throw badUserInput("Enter a title.", "input.title");
   return title;
 }
 

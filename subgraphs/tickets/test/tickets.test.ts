@@ -80,6 +80,12 @@ describe("createTicket", () => {
     });
   });
 
+  it("keeps emoji (with zero-width joiners), accents and right-to-left scripts in titles", async () => {
+    const title = "Family show 👨‍👩‍👧 — Café Ünïcødé — حفلة";
+    const ticket = await createTicket(harness, seller, { title });
+    expect(ticket.title).toBe(title.normalize("NFC"));
+  });
+
   it("refuses an anonymous caller with UNAUTHENTICATED and an invalid token with HTTP 401", async () => {
     const anonymous = await gql(harness, CREATE, {
       input: { title: "x", priceMinor: 100, currency: "EUR" },
@@ -105,6 +111,11 @@ describe("createTicket", () => {
     ["a 10 KB title", { ...valid, title: "x".repeat(10_240) }, "input.title"],
     ["a 201-character title", { ...valid, title: "é".repeat(201) }, "input.title"],
     ["a title with control characters", { ...valid, title: "Concert\u0000" }, "input.title"],
+    ["a title of only a zero-width space", { ...valid, title: "\u200b" }, "input.title"],
+    ["a title of only Hangul fillers", { ...valid, title: "\u3164\u3164" }, "input.title"],
+    ["a title with a right-to-left override", { ...valid, title: "\u202egnp.exe" }, "input.title"],
+    ["a title with a line separator", { ...valid, title: "Two\u2028lines" }, "input.title"],
+    ["a title with a lone surrogate", { ...valid, title: "Half \ud800 pair" }, "input.title"],
     ["a negative price", { ...valid, priceMinor: -1 }, "input.priceMinor"],
     ["a zero price", { ...valid, priceMinor: 0 }, "input.priceMinor"],
     ["a price above 100 000 000", { ...valid, priceMinor: 100_000_001 }, "input.priceMinor"],
