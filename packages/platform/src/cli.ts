@@ -88,6 +88,11 @@ async function start(options: { gatewayPort: string }): Promise<void> {
   try {
     const endpoints = await up({ owner, report: progress });
     const gatewayPort = Number(options.gatewayPort);
+    if (!Number.isInteger(gatewayPort) || gatewayPort < 1024 || gatewayPort > 65535) {
+      throw new Error(
+        `--gateway-port must be a port number from 1024 to 65535, not "${options.gatewayPort}"`,
+      );
+    }
     const pending = startPlatform({
       adminDatabaseUrl: endpoints.databaseUrl,
       kafkaBrokers: endpoints.kafkaBrokers.join(","),
@@ -131,6 +136,7 @@ const program = new Command().name("boxoffice-platform").showHelpAfterError();
 program
   .command("start")
   .description("start infrastructure, migrations, every subgraph and the gateway; Ctrl-C stops everything")
-  .option("--gateway-port <port>", "gateway port", "4000")
+  .option("--gateway-port <port>", "gateway port (1024-65535)", "4000")
   .action(start);
-await program.parseAsync(process.argv);
+// `pnpm start -- --gateway-port 4100` passes the `--` through; it only separates pnpm's options.
+await program.parseAsync(process.argv.filter((arg, i) => !(arg === "--" && i >= 2)));
