@@ -1,0 +1,146 @@
+import { readFileSync } from "node:fs";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import { createAuthContext, createSessionCookies, createVerifier } from "@boxoffice/auth-verify";
+import {
+  boxofficeRegistry,
+  createKafka,
+  createPublisher,
+  createRelay,
+  ensureTopics,
+  topicSpecsFor,
+  type BoxofficeEventDefinition,
+  type EventConsumer,
+  type EventRegistry,
+} from "@boxoffice/events";
+import { eventsLogger, startService, type Logger, type RunningService } from "@boxoffice/service-kit";
+import { createSessionDenylist, type SessionDenylist } from "@boxoffice/service-kit/denylist";
+import { parse } from "graphql";
+import type { PaymentsContext } from "./context.ts";
+import { createPrisma, PAYMENTS_SCHEMA, type PaymentsTx } from "./db.ts";
+import type { PaymentsEnv } from "./env.ts";
+import { createOrderReplicaConsumer } from "./events/order-replica.consumer.ts";
+import { PRODUCER } from "./events/payment-events.ts";
+import type { PaymentProvider } from "./providers/payment-provider.ts";
+import { createSandboxProvider } from "./providers/sandbox.ts";
+import { resolvers } from "./resolvers/index.ts";
+import { createPaymentsServices, type PaymentsServices } from "./services.ts";
+
+const typeDefs = parse(readFileSync(new URL("./schema.graphql", import.meta.url), "utf8"));
+
+export interface PaymentsApp {
+  service: RunningService;
+  services: PaymentsServices;
+  /** The `session.revoked` consumer and the `isRevoked` hook. */
+  denylist: SessionDenylist;
+  /** The order-event consumer (`<namespace>.order-replica`). */
+  orders: EventConsumer<BoxofficeEventDefinition, PaymentsTx>;
+  /** Stops HTTP, the consumers, the relay and Prisma, in that order. */
+  stop: () => Promise<void>;
+}
+
+export interface PaymentsOptions {
+  /** Called with every SQL statement (tests count round trips). */
+  onQuery?: (sql: string) => void;
+  /** Event registry (default `boxofficeRegistry`); tests pass one with unique topic names. */
+  registry?: EventRegistry<BoxofficeEventDefinition>;
+  /** Consumer-group namespace (default `payments`); tests pass a unique one. */
+  consumerGroupNamespace?: string;
+  /**
+   * The payment provider (default: the one PAYMENTS_PROVIDER names, i.e. a new sandbox). Tests pass a
+   * sandbox they can inspect, or a double of the provider's network.
+   */
+  provider?: PaymentProvider;
+  /** See `PaymentsServicesOptions.attemptLeaseMs` (default 30 000). */
+  attemptLeaseMs?: number;
+}
+
+/**
+ * Starts the payments subgraph: HTTP (GraphQL at /graphql, /healthz, /readyz), the outbox relay, the
+ * session-denylist consumer and the order-replica consumer.
+ *
+ * @throws when the database or Kafka is unreachable at start, or the port is taken.
+ */
+export async function startPayments(
+  env: PaymentsEnv,
+  logger: Logger,
+  options: PaymentsOptions = {},
+): Promise<PaymentsApp> {
+  const registry = options.registry ?? boxofficeRegistry;
+  const namespace = options.consumerGroupNamespace ?? "payments";
+  const log = eventsLogger(logger);
+  const prisma = createPrisma(env.DATABASE_URL, options.onQuery);
+  await prisma.$queryRaw`SELECT 1`;
+
+  const kafka = createKafka({ clientId: PRODUCER, brokers: env.KAFKA_BROKERS, logger: log });
+  await ensureTopics(kafka, topicSpecsFor(registry, { partitions: 3, replicationFactor: 1 }));
+  const publisher = createPublisher({ registry, producer: PRODUCER });
+
+  const denylist = createSessionDenylist<PaymentsTx>({
+    service: namespace,
+    kafka,
+    db: prisma,
+    transaction: (fn) => prisma.$transaction(fn),
+    registry,
+    logger: log,
+  });
+  const cookies = createSessionCookies({
+    environment: env.NODE_ENV,
+    insecureDevelopmentMode: env.AUTH_INSECURE_DEV_COOKIES ?? env.NODE_ENV === "development",
+  });
+  const verifier = createVerifier({
+    issuer: env.AUTH_ISSUER,
+    audience: env.AUTH_AUDIENCE,
+    keys: { jwksUrl: env.AUTH_JWKS_URL },
+    cookies,
+    isRevoked: (sessionId) => denylist.isRevoked(sessionId),
+  });
+  // PAYMENTS_PROVIDER has one value today: "sandbox".
+  const provider = options.provider ?? createSandboxProvider();
+  const services = createPaymentsServices({
+    prisma,
+    verifier,
+    publisher,
+    provider,
+    logger,
+    ...(options.attemptLeaseMs !== undefined ? { attemptLeaseMs: options.attemptLeaseMs } : {}),
+  });
+  const orders = createOrderReplicaConsumer({ service: namespace, kafka, prisma, registry, logger: log });
+  const relay = createRelay({
+    connectionString: env.DATABASE_URL,
+    schema: PAYMENTS_SCHEMA,
+    kafka,
+    logger: log,
+  });
+
+  await relay.start();
+  await denylist.start();
+  await orders.start();
+  const auth = createAuthContext(verifier);
+
+  const service = await startService<PaymentsContext>({
+    name: "payments",
+    port: env.PAYMENTS_PORT,
+    host: env.PAYMENTS_HOST,
+    logger,
+    schema: buildSubgraphSchema({ typeDefs, resolvers }),
+    context: async ({ req, scope }) => ({
+      ...scope,
+      ...(await auth({ req })),
+      services,
+      loaders: { payment: services.paymentLoader() },
+    }),
+    readiness: [
+      { name: "database", check: async () => (await prisma.$queryRaw`SELECT 1`, true) },
+      { name: "outbox-relay", check: () => relay.status().ready },
+      { name: "session-denylist", check: () => denylist.status().ready },
+      { name: "order-replica-consumer", check: () => orders.status().ready },
+    ],
+    shutdown: [
+      { name: "session-denylist consumer", run: async () => void (await denylist.stop()) },
+      { name: "order-replica consumer", run: async () => void (await orders.stop()) },
+      { name: "outbox relay", run: async () => void (await relay.stop()) },
+      { name: "prisma", run: () => prisma.$disconnect() },
+    ],
+  });
+  return { service, services, denylist, orders, stop: service.stop };
+}

@@ -1,0 +1,12 @@
+import type { AuthContext } from "@boxoffice/auth-verify";
+import type { RequestScope } from "@boxoffice/service-kit";
+import type DataLoader from "dataloader";
+import type { Payment } from "./generated/prisma/client.ts";
+import type { PaymentsServices } from "./services.ts";
+
+/** Per-request GraphQL context of the payments subgraph. */
+export interface PaymentsContext extends AuthContext, RequestScope {
+  services: PaymentsServices;
+  /** Per-request DataLoaders (batching and caching within one request only). */
+  loaders: { payment: DataLoader<string, Payment | null> };
+}

@@ -1,0 +1,100 @@
+/**
+ * The built-in sandbox payment provider: real code, used in development and tests, deterministic,
+ * never moves money. Its test tokens (documented in the subgraph README and here):
+ *
+ * | token                       | outcome                                                           |
+ * |-----------------------------|-------------------------------------------------------------------|
+ * | `tok_success`               | captured                                                          |
+ * | `tok_decline`               | declined, reason `card_declined`                                  |
+ * | `tok_insufficient_funds`    | declined, reason `insufficient_funds`                             |
+ * | `tok_transient`             | the FIRST call for a given idempotency key fails transiently      |
+ * |                             | (TransientProviderError); later calls with that key are captured  |
+ * | `tok_transient_<n>` (n 1–9) | the first n calls for a key fail transiently, then captured       |
+ * | anything else               | declined, reason `invalid_token`                                  |
+ *
+ * Idempotency (as real providers): the first DECIDED outcome for an idempotency key is remembered and
+ * returned for every later call with that key, whatever token is sent; only a decided capture counts
+ * as a charge (`charges()`). Transient failures are counted per key and decide nothing. State lives in
+ * this instance's memory, so it is per process: restart the service and the sandbox forgets (fine for
+ * a sandbox; a real provider keeps it on its side).
+ */
+import { createHash } from "node:crypto";
+import {
+  TransientProviderError,
+  type ChargeRequest,
+  type ChargeResult,
+  type PaymentProvider,
+} from "./payment-provider.ts";
+
+/** The sandbox's documented test tokens. */
+export const SANDBOX_TOKENS = {
+  success: "tok_success",
+  decline: "tok_decline",
+  insufficientFunds: "tok_insufficient_funds",
+  transient: "tok_transient",
+} as const;
+
+/** A capture the sandbox made (what a real provider would show in its dashboard). */
+export interface SandboxCharge extends ChargeRequest {
+  reference: string;
+}
+
+export interface SandboxProvider extends PaymentProvider {
+  /** Every capture made, in order: one per idempotency key at most. */
+  charges(): readonly SandboxCharge[];
+  /** How many times `charge` was called with this key (decided or not). */
+  calls(idempotencyKey: string): number;
+}
+
+/** How many leading calls per key fail for a transient token; null when the token is not transient. */
+function transientFailures(token: string): number | null {
+  if (token === SANDBOX_TOKENS.transient) return 1;
+  const match = /^tok_transient_([1-9])$/.exec(token);
+  return match ? Number(match[1]) : null;
+}
+
+/** A deterministic reference for a key: the same key always yields the same reference. */
+function reference(prefix: string, idempotencyKey: string): string {
+  return `${prefix}_${createHash("sha256").update(idempotencyKey).digest("hex").slice(0, 24)}`;
+}
+
+/** Creates a sandbox provider with empty state. */
+export function createSandboxProvider(): SandboxProvider {
+  const decided = new Map<string, ChargeResult>();
+  const callCounts = new Map<string, number>();
+  const captured: SandboxCharge[] = [];
+
+  return {
+    name: "sandbox",
+    charges: () => captured,
+    calls: (key) => callCounts.get(key) ?? 0,
+    charge(request) {
+      const call = (callCounts.get(request.idempotencyKey) ?? 0) + 1;
+      callCounts.set(request.idempotencyKey, call);
+      const known = decided.get(request.idempotencyKey);
+      if (known) return Promise.resolve(known);
+
+      const failures = transientFailures(request.token);
+      if (failures !== null && call <= failures) {
+        return Promise.reject(
+          new TransientProviderError(`sandbox: transient failure ${call} of ${failures} (${request.token})`),
+        );
+      }
+      let result: ChargeResult;
+      if (request.token === SANDBOX_TOKENS.success || failures !== null) {
+        result = { outcome: "succeeded", reference: reference("sbx_ch", request.idempotencyKey) };
+        captured.push({ ...request, reference: result.reference });
+      } else {
+        const reason =
+          request.token === SANDBOX_TOKENS.decline
+            ? "card_declined"
+            : request.token === SANDBOX_TOKENS.insufficientFunds
+              ? "insufficient_funds"
+              : "invalid_token";
+        result = { outcome: "declined", reference: reference("sbx_dc", request.idempotencyKey), reason };
+      }
+      decided.set(request.idempotencyKey, result);
+      return Promise.resolve(result);
+    },
+  };
+}

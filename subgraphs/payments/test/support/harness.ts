@@ -1,0 +1,316 @@
+/**
+ * Test harness: a payments subgraph on its own migrated database, with its own order/payment topics
+ * and consumer groups (tests run in parallel and in any order), authenticating against the real
+ * accounts process from accounts.global-setup.ts. Session events stay on accounts' real topic,
+ * because the real accounts process publishes there.
+ *
+ * The payment provider is the real built-in sandbox behind a test double of the provider's NETWORK
+ * (the only thing outside Boxoffice): `harness.network` can lose the response of a charge the
+ * sandbox made, or hold a call until the test releases it.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import path from "node:path";
+import {
+  ACKS_ALL,
+  boxofficeRegistry,
+  createEventProducer,
+  createKafka,
+  createPublisher,
+  envelopeHeaders,
+  type BoxofficeEventDefinition,
+  type EventEnvelope,
+  type EventRegistry,
+} from "@boxoffice/events";
+import { createLogger } from "@boxoffice/service-kit";
+import {
+  createMigratedDatabase,
+  graphqlRequest,
+  type GraphQLBody,
+  type TestDatabase,
+} from "@boxoffice/service-kit/testing";
+import pg from "pg";
+import { startPayments, type PaymentsApp } from "../../src/app.ts";
+import { paymentsEnv } from "../../src/env.ts";
+import type { PaymentProvider } from "../../src/providers/payment-provider.ts";
+import { createSandboxProvider, type SandboxProvider } from "../../src/providers/sandbox.ts";
+
+const PAYMENTS_DIR = path.resolve(import.meta.dirname, "../..");
+
+/** Attempt lease of the harness's payments app, ms: short, so a lease-lapse test is quick. */
+export const TEST_ATTEMPT_LEASE_MS = 2_000;
+
+export function accountsUrl(): string {
+  const url = process.env.TEST_ACCOUNTS_URL;
+  if (!url) throw new Error("TEST_ACCOUNTS_URL is not set: accounts.global-setup.ts did not run");
+  return url;
+}
+
+/** Faults of the provider's network, consumed by the next provider calls. */
+export interface NetworkFaults {
+  /** The next N charges reach the sandbox (which decides and may capture) but their responses are lost. */
+  loseResponses: number;
+  /** When set, the next call waits for this promise before reaching the sandbox. */
+  holdNext: Promise<void> | null;
+}
+
+export interface Harness {
+  app: PaymentsApp;
+  url: string;
+  db: TestDatabase;
+  registry: EventRegistry<BoxofficeEventDefinition>;
+  /** The real sandbox provider behind the network double. */
+  sandbox: SandboxProvider;
+  network: NetworkFaults;
+  /** SQL statements the payments Prisma client ran (clear it before measuring). */
+  queries: string[];
+  sql<T extends Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]>;
+  stop(): Promise<void>;
+}
+
+/** The sandbox behind a network that may lose responses or hold calls (see `NetworkFaults`). */
+function networkDouble(sandbox: SandboxProvider, network: NetworkFaults): PaymentProvider {
+  return {
+    name: sandbox.name,
+    async charge(request) {
+      const hold = network.holdNext;
+      network.holdNext = null;
+      if (hold) await hold;
+      const result = await sandbox.charge(request);
+      if (network.loseResponses > 0) {
+        network.loseResponses -= 1;
+        throw new Error("socket hang up (the provider's response was lost)");
+      }
+      return result;
+    },
+  };
+}
+
+/** Starts a payments subgraph for one test file. */
+export async function startHarness(): Promise<Harness> {
+  const id = randomBytes(5).toString("hex");
+  const db = await createMigratedDatabase("payments_test", PAYMENTS_DIR);
+  const registry = boxofficeRegistry.withTopics({
+    user: "boxoffice.accounts.v1",
+    session: "boxoffice.accounts.v1",
+    ticket: `p${id}.tickets`,
+    order: `p${id}.orders`,
+    payment: `p${id}.payments`,
+  });
+  const queries: string[] = [];
+  const env = paymentsEnv({
+    NODE_ENV: "test",
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+    PAYMENTS_PORT: "0",
+    AUTH_JWKS_URL: accountsUrl().replace(/\/graphql$/, "/.well-known/jwks.json"),
+  });
+  const sandbox = createSandboxProvider();
+  const network: NetworkFaults = { loseResponses: 0, holdNext: null };
+  const app = await startPayments(env, createLogger("payments", "silent"), {
+    onQuery: (sql) => queries.push(sql),
+    registry,
+    consumerGroupNamespace: `payments-test-${id}`,
+    provider: networkDouble(sandbox, network),
+    attemptLeaseMs: TEST_ATTEMPT_LEASE_MS,
+  });
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  const topics = registry.topics().filter((t) => t.startsWith(`p${id}.`));
+  return {
+    app,
+    url: app.service.url,
+    db,
+    registry,
+    sandbox,
+    network,
+    queries,
+    async sql<T extends Record<string, unknown>>(text: string, values: unknown[] = []) {
+      return (await pool.query<T>(text, values)).rows;
+    },
+    async stop() {
+      await app.stop();
+      await pool.end();
+      await db.drop();
+      const kafka = createKafka({ clientId: "payments-test", brokers: kafkaBrokers() });
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: topics.flatMap((t) => [t, `${t}.dlq`]) }).catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
+}
+
+function kafkaBrokers(): string[] {
+  return (process.env.KAFKA_BROKERS ?? "").split(",");
+}
+
+/** A user signed up on the real accounts subgraph, with its bearer token. */
+export interface TestUser {
+  id: string;
+  email: string;
+  token: string;
+  sessionId: string;
+}
+
+let counter = 0;
+
+/** Signs a new user up on accounts (argon2id, real session JWT). */
+export async function signUp(): Promise<TestUser> {
+  counter += 1;
+  const email = `buyer${counter}.${randomUUID()}@example.test`;
+  const { body } = await graphqlRequest(
+    accountsUrl(),
+    `mutation ($email: String!, $password: String!) {
+      signUp(input: { email: $email, password: $password }) { token user { id email } }
+    }`,
+    { email, password: "correct horse battery staple" },
+  );
+  const payload = body.data?.signUp as { token: string; user: { id: string; email: string } } | undefined;
+  if (!payload) throw new Error(`signUp failed: ${JSON.stringify(body.errors)}`);
+  const claims = JSON.parse(Buffer.from(payload.token.split(".")[1] ?? "", "base64url").toString()) as {
+    sid: string;
+  };
+  return { id: payload.user.id, email: payload.user.email, token: payload.token, sessionId: claims.sid };
+}
+
+/** Signs the user's session out on accounts (which publishes `session.revoked`). */
+export async function signOut(user: TestUser): Promise<void> {
+  const { body } = await graphqlRequest(accountsUrl(), "mutation { signOut }", {}, bearer(user));
+  if (body.data?.signOut !== true) throw new Error(`signOut failed: ${JSON.stringify(body)}`);
+}
+
+export function bearer(user: TestUser): Record<string, string> {
+  return { authorization: `Bearer ${user.token}` };
+}
+
+/** A GraphQL request to the payments subgraph, optionally as `user`. */
+export async function gql(
+  harness: Harness,
+  query: string,
+  variables: Record<string, unknown> = {},
+  user?: TestUser,
+): Promise<{ res: Response; body: GraphQLBody }> {
+  return graphqlRequest(harness.url, query, variables, user ? bearer(user) : {});
+}
+
+/** Polls `check` every 10 ms until it holds or `deadlineMs` passes; returns the elapsed ms. */
+export async function waitUntil(
+  check: () => Promise<boolean> | boolean,
+  deadlineMs = 20_000,
+  what = "condition",
+): Promise<number> {
+  const start = performance.now();
+  while (!(await check())) {
+    if (performance.now() - start > deadlineMs) throw new Error(`${what} not met within ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return performance.now() - start;
+}
+
+/** The order fields a test chooses; the rest get defaults (8 500 EUR, expiring in 10 minutes). */
+export interface OrderSpec {
+  orderId: string;
+  buyerId: string;
+  version: number;
+  ticketId?: string;
+  amountMinor?: number;
+  currency?: string;
+  expiresAt?: string;
+}
+
+/** An order event envelope as the orders subgraph would publish it (validated by the registry). */
+export function orderEvent(
+  harness: Harness,
+  type: "order.created" | "order.cancelled" | "order.completed",
+  order: OrderSpec,
+): EventEnvelope {
+  const publisher = createPublisher({ registry: harness.registry, producer: "orders-test" });
+  const data = {
+    orderId: order.orderId,
+    ticketId: order.ticketId ?? randomUUID(),
+    buyerId: order.buyerId,
+    amountMinor: order.amountMinor ?? 8_500,
+    currency: order.currency ?? "EUR",
+    expiresAt: order.expiresAt ?? new Date(Date.now() + 600_000).toISOString(),
+    version: order.version,
+  };
+  const common = { schemaVersion: 1, aggregateId: order.orderId, aggregateVersion: order.version } as const;
+  if (type === "order.created") {
+    return publisher.createEnvelope({ type, ...common, data: { ...data, status: "PENDING" } });
+  }
+  if (type === "order.cancelled") {
+    return publisher.createEnvelope({ type, ...common, data: { ...data, status: "CANCELLED" } });
+  }
+  return publisher.createEnvelope({ type, ...common, data: { ...data, status: "COMPLETED" } });
+}
+
+/**
+ * Produces `events` to the orders topic in this order (keyed by order id, as the relay does), then
+ * waits until the payments order consumer has settled every one of them (applied, duplicate or
+ * dead-lettered), so a test can assert the final state, including "nothing changed".
+ */
+export async function deliverOrderEvents(harness: Harness, events: EventEnvelope[]): Promise<void> {
+  const kafka = createKafka({ clientId: "orders-test", brokers: kafkaBrokers() });
+  const producer = createEventProducer(kafka);
+  await producer.connect();
+  const topic = harness.registry.topicFor("order");
+  const settled = new Map<number, bigint>();
+  try {
+    for (const event of events) {
+      // One send per event: a duplicate must be a second message, not folded into one batch entry.
+      const [meta] = await producer.send({
+        topic,
+        acks: ACKS_ALL,
+        messages: [{ key: event.aggregateId, value: JSON.stringify(event), headers: envelopeHeaders(event) }],
+      });
+      if (!meta?.baseOffset) throw new Error("no offset from Kafka");
+      const next = BigInt(meta.baseOffset) + 1n;
+      if ((settled.get(meta.partition) ?? 0n) < next) settled.set(meta.partition, next);
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  await waitUntil(
+    () =>
+      [...settled].every(
+        ([partition, next]) =>
+          BigInt(harness.app.orders.status().positions[`${topic}/${partition}`] ?? "0") >= next,
+      ),
+    30_000,
+    "order events settled",
+  );
+}
+
+/** An open order (order.created, version 1) of `buyer`, delivered through Kafka; returns its id. */
+export async function openOrder(
+  harness: Harness,
+  buyer: TestUser,
+  spec: Partial<Omit<OrderSpec, "buyerId" | "version">> = {},
+): Promise<string> {
+  const orderId = spec.orderId ?? randomUUID();
+  await deliverOrderEvents(harness, [
+    orderEvent(harness, "order.created", { ...spec, orderId, buyerId: buyer.id, version: 1 }),
+  ]);
+  return orderId;
+}
+
+/** Row counts of everything a refused mutation must not write. */
+export async function writeCounts(harness: Harness): Promise<Record<string, unknown>> {
+  const [row] = await harness.sql(
+    `SELECT (SELECT count(*) FROM payments.payments) AS payments,
+            (SELECT coalesce(sum(attempts), 0) FROM payments.payments) AS attempts,
+            (SELECT count(*) FROM payments.event_outbox) AS events`,
+  );
+  return { ...row, charges: harness.sandbox.charges().length };
+}
+
+/** The outbox rows of one payment, oldest first. */
+export async function paymentEvents(
+  harness: Harness,
+  paymentId: string,
+): Promise<Array<{ event_type: string; aggregate_version: string; data: Record<string, unknown> }>> {
+  return harness.sql(
+    `SELECT event_type, aggregate_version, payload->'data' AS data FROM payments.event_outbox
+     WHERE aggregate_id = $1 ORDER BY id`,
+    [paymentId],
+  );
+}
