@@ -1,0 +1,12 @@
+import type { AuthContext } from "@boxoffice/auth-verify";
+import type { RequestScope } from "@boxoffice/service-kit";
+import type DataLoader from "dataloader";
+import type { Order } from "./generated/prisma/client.ts";
+import type { OrdersServices } from "./services.ts";
+
+/** Per-request GraphQL context of the orders subgraph. */
+export interface OrdersContext extends AuthContext, RequestScope {
+  services: OrdersServices;
+  /** Per-request DataLoaders (batching and caching within one request only). */
+  loaders: { order: DataLoader<string, Order | null> };
+}

@@ -1,0 +1,44 @@
+import { envFields, loadEnv } from "@boxoffice/service-kit";
+import { z } from "zod";
+
+const schema = z
+  .object({
+    NODE_ENV: envFields.nodeEnv,
+    LOG_LEVEL: envFields.logLevel,
+    ORDERS_PORT: envFields.port(4003),
+    ORDERS_HOST: z.string().default("127.0.0.1"),
+    /** PostgreSQL URL; the subgraph uses only its own schema, "orders". */
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+    KAFKA_BROKERS: envFields.csv.pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/)).min(1)),
+    /** `iss` of session tokens: the accounts subgraph's AUTH_ISSUER. */
+    AUTH_ISSUER: z.string().min(1).default("boxoffice-accounts"),
+    /** `aud` of session tokens: the accounts subgraph's AUTH_AUDIENCE. */
+    AUTH_AUDIENCE: z.string().min(1).default("boxoffice"),
+    /** The accounts subgraph's JWKS (https, or http on a loopback host). */
+    AUTH_JWKS_URL: z.url().default("http://127.0.0.1:4001/.well-known/jwks.json"),
+    /**
+     * Read the plain-http development cookie (`boxoffice_session`); must match the accounts subgraph's
+     * AUTH_INSECURE_DEV_COOKIES. Refused in production; defaults to on only when NODE_ENV=development.
+     */
+    AUTH_INSECURE_DEV_COOKIES: z.stringbool().optional(),
+    /** How long a PENDING order reserves its ticket before the expiration worker cancels it, in seconds (1 s to 24 h). */
+    ORDER_EXPIRATION_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+    /** How often the expiration worker looks for due orders, in milliseconds (50 ms to 1 min). */
+    ORDER_EXPIRATION_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production" && env.AUTH_INSECURE_DEV_COOKIES) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AUTH_INSECURE_DEV_COOKIES"],
+        message: "not allowed in production",
+      });
+    }
+  });
+
+export type OrdersEnv = z.infer<typeof schema>;
+
+/** The orders subgraph's validated configuration (the only reader of `process.env`). */
+export function ordersEnv(source: NodeJS.ProcessEnv = process.env): OrdersEnv {
+  return loadEnv(schema, source);
+}

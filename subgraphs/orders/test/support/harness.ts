@@ -1,0 +1,386 @@
+/**
+ * Test harness: an orders subgraph on its own migrated database, with its own ticket/order/payment
+ * topics and consumer groups (tests run in parallel and in any order), authenticating against the
+ * real accounts process from accounts.global-setup.ts. Ticket and payment events are produced to
+ * Kafka as the tickets and payments subgraphs would (envelopes built and validated with the shared
+ * registry), so the orders consumers run exactly as in production.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import path from "node:path";
+import {
+  ACKS_ALL,
+  boxofficeRegistry,
+  createEventProducer,
+  createKafka,
+  createPublisher,
+  envelopeHeaders,
+  type BoxofficeEventDefinition,
+  type EventEnvelope,
+  type EventRegistry,
+} from "@boxoffice/events";
+import { createLogger } from "@boxoffice/service-kit";
+import {
+  createMigratedDatabase,
+  graphqlRequest,
+  type GraphQLBody,
+  type TestDatabase,
+} from "@boxoffice/service-kit/testing";
+import pg from "pg";
+import { startOrders, type OrdersApp } from "../../src/app.ts";
+import { ordersEnv, type OrdersEnv } from "../../src/env.ts";
+
+const ORDERS_DIR = path.resolve(import.meta.dirname, "../..");
+
+export function accountsUrl(): string {
+  const url = process.env.TEST_ACCOUNTS_URL;
+  if (!url) throw new Error("TEST_ACCOUNTS_URL is not set: accounts.global-setup.ts did not run");
+  return url;
+}
+
+export function kafkaBrokers(): string[] {
+  return (process.env.KAFKA_BROKERS ?? "").split(",");
+}
+
+export interface Harness {
+  app: OrdersApp;
+  url: string;
+  db: TestDatabase;
+  env: OrdersEnv;
+  registry: EventRegistry<BoxofficeEventDefinition>;
+  sql<T extends Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]>;
+  /** Starts another orders process on the same database and topics (a replica, or a restart). */
+  startReplica(options?: { expirationWorker?: boolean }): Promise<OrdersApp>;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** ORDER_EXPIRATION_SECONDS (default 900). */
+  expirationSeconds?: number;
+  /** ORDER_EXPIRATION_POLL_MS (default 1000). */
+  expirationPollMs?: number;
+  /** Run the app's own expiration worker (default true). */
+  expirationWorker?: boolean;
+}
+
+/** Starts an orders subgraph for one test file. */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const id = randomBytes(5).toString("hex");
+  const db = await createMigratedDatabase("orders_test", ORDERS_DIR);
+  const registry = boxofficeRegistry.withTopics({
+    user: "boxoffice.accounts.v1",
+    session: "boxoffice.accounts.v1",
+    ticket: `o${id}.tickets`,
+    order: `o${id}.orders`,
+    payment: `o${id}.payments`,
+  });
+  const env = ordersEnv({
+    NODE_ENV: "test",
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+    ORDERS_PORT: "0",
+    AUTH_JWKS_URL: accountsUrl().replace(/\/graphql$/, "/.well-known/jwks.json"),
+    ...(options.expirationSeconds ? { ORDER_EXPIRATION_SECONDS: String(options.expirationSeconds) } : {}),
+    ...(options.expirationPollMs ? { ORDER_EXPIRATION_POLL_MS: String(options.expirationPollMs) } : {}),
+  });
+  const namespace = `orders-test-${id}`;
+  const replicas: OrdersApp[] = [];
+  const startReplica = async (replica: { expirationWorker?: boolean } = {}) => {
+    const app = await startOrders(env, createLogger("orders", "silent"), {
+      registry,
+      consumerGroupNamespace: namespace,
+      expirationWorker: replica.expirationWorker ?? true,
+    });
+    replicas.push(app);
+    return app;
+  };
+  const app = await startReplica({ expirationWorker: options.expirationWorker ?? true });
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  const topics = registry.topics().filter((t) => t.startsWith(`o${id}.`));
+  return {
+    app,
+    url: app.service.url,
+    db,
+    env,
+    registry,
+    startReplica,
+    async sql<T extends Record<string, unknown>>(text: string, values: unknown[] = []) {
+      return (await pool.query<T>(text, values)).rows;
+    },
+    async stop() {
+      // stop() of a replica already stopped by its test is a no-op in service-kit.
+      await Promise.all(replicas.map((r) => r.stop()));
+      await pool.end();
+      await db.drop();
+      const kafka = createKafka({ clientId: "orders-test", brokers: kafkaBrokers() });
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: topics.flatMap((t) => [t, `${t}.dlq`]) }).catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
+}
+
+/** A user signed up on the real accounts subgraph, with its bearer token. */
+export interface TestUser {
+  id: string;
+  email: string;
+  token: string;
+  sessionId: string;
+}
+
+let counter = 0;
+
+/** Signs a new user up on accounts (argon2id, real session JWT). */
+export async function signUp(): Promise<TestUser> {
+  counter += 1;
+  const email = `buyer${counter}.${randomUUID()}@example.test`;
+  const { body } = await graphqlRequest(
+    accountsUrl(),
+    `mutation ($email: String!, $password: String!) {
+      signUp(input: { email: $email, password: $password }) { token user { id email } }
+    }`,
+    { email, password: "correct horse battery staple" },
+  );
+  const payload = body.data?.signUp as { token: string; user: { id: string; email: string } } | undefined;
+  if (!payload) throw new Error(`signUp failed: ${JSON.stringify(body.errors)}`);
+  const claims = JSON.parse(Buffer.from(payload.token.split(".")[1] ?? "", "base64url").toString()) as {
+    sid: string;
+  };
+  return { id: payload.user.id, email: payload.user.email, token: payload.token, sessionId: claims.sid };
+}
+
+/** Signs the user's session out on accounts (which publishes `session.revoked`). */
+export async function signOut(user: TestUser): Promise<void> {
+  const { body } = await graphqlRequest(accountsUrl(), "mutation { signOut }", {}, bearer(user));
+  if (body.data?.signOut !== true) throw new Error(`signOut failed: ${JSON.stringify(body)}`);
+}
+
+export function bearer(user: TestUser): Record<string, string> {
+  return { authorization: `Bearer ${user.token}` };
+}
+
+/** A GraphQL request to the orders subgraph, optionally as `user`. */
+export async function gql(
+  harness: Harness,
+  query: string,
+  variables: Record<string, unknown> = {},
+  user?: TestUser,
+): Promise<{ res: Response; body: GraphQLBody }> {
+  return graphqlRequest(harness.url, query, variables, user ? bearer(user) : {});
+}
+
+export const ORDER_FIELDS =
+  "id status cancellationReason amountMinor currency expiresAt version buyer { id } ticket { id }";
+
+export interface OrderView {
+  id: string;
+  status: string;
+  cancellationReason: string | null;
+  amountMinor: number;
+  currency: string;
+  expiresAt: string;
+  version: number;
+  buyer: { id: string };
+  ticket: { id: string };
+}
+
+/** Polls `check` every 10 ms until it holds or `deadlineMs` passes; returns the elapsed ms. */
+export async function waitUntil(
+  check: () => Promise<boolean> | boolean,
+  deadlineMs = 20_000,
+  what = "condition",
+): Promise<number> {
+  const start = performance.now();
+  while (!(await check())) {
+    if (performance.now() - start > deadlineMs) throw new Error(`${what} not met within ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return performance.now() - start;
+}
+
+/** A ticket's replicated state as the tickets subgraph publishes it. */
+export interface TicketSpec {
+  ticketId: string;
+  sellerId: string;
+  version: number;
+  status?: "AVAILABLE" | "RESERVED" | "SOLD";
+  title?: string;
+  priceMinor?: number;
+  currency?: string;
+}
+
+/** `ticket.created` (version 1) or `ticket.updated` (later versions) for `ticket`, as tickets would publish it. */
+export function ticketEvent(harness: Harness, ticket: TicketSpec): EventEnvelope {
+  const publisher = createPublisher({ registry: harness.registry, producer: "tickets-test" });
+  const data = {
+    ticketId: ticket.ticketId,
+    title: ticket.title ?? "Radiohead, 12 June, Standing",
+    priceMinor: ticket.priceMinor ?? 8_500,
+    currency: ticket.currency ?? "EUR",
+    sellerId: ticket.sellerId,
+    status: ticket.status ?? "AVAILABLE",
+    version: ticket.version,
+  };
+  const common = {
+    schemaVersion: 1,
+    aggregateId: ticket.ticketId,
+    aggregateVersion: ticket.version,
+    data,
+  } as const;
+  return ticket.version === 1
+    ? publisher.createEnvelope({ type: "ticket.created", ...common })
+    : publisher.createEnvelope({ type: "ticket.updated", ...common });
+}
+
+/** A payment event as the payments subgraph would publish it; `occurredAt` defaults to now. */
+export function paymentEvent(
+  harness: Harness,
+  type: "payment.succeeded" | "payment.failed",
+  payment: {
+    paymentId?: string;
+    orderId: string;
+    amountMinor?: number;
+    currency?: string;
+    occurredAt?: Date;
+  },
+): EventEnvelope {
+  const publisher = createPublisher({ registry: harness.registry, producer: "payments-test" });
+  const paymentId = payment.paymentId ?? randomUUID();
+  const data = {
+    paymentId,
+    orderId: payment.orderId,
+    amountMinor: payment.amountMinor ?? 8_500,
+    currency: payment.currency ?? "EUR",
+    ...(type === "payment.failed" ? { reason: "card_declined" } : {}),
+  };
+  const common = {
+    schemaVersion: 1,
+    aggregateId: paymentId,
+    // Payment events carry no state version; each payment publishes one event per outcome.
+    aggregateVersion: type === "payment.failed" ? 1 : 2,
+    data,
+    ...(payment.occurredAt ? { occurredAt: payment.occurredAt } : {}),
+  } as const;
+  return type === "payment.succeeded"
+    ? publisher.createEnvelope({ type, ...common })
+    : publisher.createEnvelope({ type, ...common });
+}
+
+/**
+ * Produces `events` in this order to their topic (`ticket` or `payment`), keyed by aggregate id as the
+ * relay does, one send per event (a duplicate must be a second message, not folded into one batch
+ * entry). Returns, per partition, the offset after the last message produced there.
+ */
+async function produce(
+  harness: Harness,
+  aggregate: "ticket" | "payment",
+  events: EventEnvelope[],
+): Promise<{ topic: string; next: Map<number, bigint> }> {
+  const kafka = createKafka({ clientId: "orders-test", brokers: kafkaBrokers() });
+  const producer = createEventProducer(kafka);
+  await producer.connect();
+  const topic = harness.registry.topicFor(aggregate);
+  const next = new Map<number, bigint>();
+  try {
+    for (const event of events) {
+      const [meta] = await producer.send({
+        topic,
+        acks: ACKS_ALL,
+        messages: [{ key: event.aggregateId, value: JSON.stringify(event), headers: envelopeHeaders(event) }],
+      });
+      if (!meta?.baseOffset) throw new Error("no offset from Kafka");
+      const after = BigInt(meta.baseOffset) + 1n;
+      if ((next.get(meta.partition) ?? 0n) < after) next.set(meta.partition, after);
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return { topic, next };
+}
+
+/**
+ * Produces `events` (see `produce`), then waits until the harness app's consumer of those events
+ * (`tickets` or `payments`) has settled every one (applied, duplicate or dead-lettered), so a test can
+ * assert the final state, even "nothing changed". Only for files whose consumers run in one app.
+ */
+export async function deliver(
+  harness: Harness,
+  consumer: "tickets" | "payments",
+  events: EventEnvelope[],
+): Promise<void> {
+  const { topic, next } = await produce(harness, consumer === "tickets" ? "ticket" : "payment", events);
+  await waitUntil(
+    () =>
+      [...next].every(
+        ([partition, offset]) =>
+          BigInt(harness.app[consumer].status().positions[`${topic}/${partition}`] ?? "0") >= offset,
+      ),
+    30_000,
+    `${consumer} events settled`,
+  );
+}
+
+/** Lists tickets for `sellerId` through Kafka (`ticket.created`) and waits until they are replicated; returns their ids. */
+export async function listTickets(
+  harness: Harness,
+  sellerId: string,
+  count = 1,
+  ticket: Partial<TicketSpec> = {},
+): Promise<string[]> {
+  const ids = Array.from({ length: count }, () => randomUUID());
+  await produce(
+    harness,
+    "ticket",
+    ids.map((ticketId) => ticketEvent(harness, { ...ticket, ticketId, sellerId, version: 1 })),
+  );
+  // Waits on the replica rather than on one app's consumer: with replicas in the group, any of them
+  // may own the partition.
+  await waitUntil(
+    async () => {
+      const [row] = await harness.sql<{ n: number }>(
+        "SELECT count(*)::int AS n FROM orders.ticket_replica WHERE id = ANY($1::uuid[])",
+        [ids],
+      );
+      return row?.n === ids.length;
+    },
+    30_000,
+    "tickets replicated",
+  );
+  return ids;
+}
+
+/** Creates an order through GraphQL as `buyer`. */
+export async function createOrder(harness: Harness, buyer: TestUser, ticketId: string): Promise<OrderView> {
+  const { body } = await gql(
+    harness,
+    `mutation ($ticketId: ID!) { createOrder(ticketId: $ticketId) { ${ORDER_FIELDS} } }`,
+    { ticketId },
+    buyer,
+  );
+  const order = body.data?.createOrder as OrderView | undefined;
+  if (!order) throw new Error(`createOrder failed: ${JSON.stringify(body.errors)}`);
+  return order;
+}
+
+/** The order events in the outbox for `orderId`, in version order. */
+export async function outboxOf(
+  harness: Harness,
+  orderId: string,
+): Promise<
+  Array<{ event_type: string; aggregate_version: string; payload: { data: Record<string, unknown> } }>
+> {
+  return harness.sql(
+    "SELECT event_type, aggregate_version, payload FROM orders.event_outbox WHERE aggregate_id = $1 ORDER BY aggregate_version",
+    [orderId],
+  );
+}
+
+/** Row counts of everything a refused mutation must not write. */
+export async function writeCounts(harness: Harness): Promise<Record<string, unknown>> {
+  const [row] = await harness.sql(
+    `SELECT (SELECT count(*) FROM orders.orders) AS orders,
+            (SELECT coalesce(sum(version), 0) FROM orders.orders) AS versions,
+            (SELECT count(*) FROM orders.event_outbox) AS events`,
+  );
+  return row ?? {};
+}
