@@ -5,6 +5,7 @@
  * concurrency, crash recovery, and refusals that write nothing and publish nothing.
  */
 import { randomUUID } from "node:crypto";
+import { createKafka, readTopic } from "@boxoffice/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   deliverOrderEvents,
@@ -98,6 +99,24 @@ describe("payForOrder: outcomes", () => {
       20_000,
       "payment event relayed",
     );
+    const kafka = createKafka({
+      clientId: "payments-test-reader",
+      brokers: (process.env.KAFKA_BROKERS ?? "").split(","),
+    });
+    const records = await readTopic(kafka, {
+      topic: harness.registry.topicFor("payment"),
+      timeoutMs: 30_000,
+    });
+    const mine = records.filter((r) => r.key?.toString() === payment.id);
+    expect(mine).toHaveLength(1);
+    expect(JSON.parse(mine[0]?.value?.toString() ?? "null")).toMatchObject({
+      type: "payment.succeeded",
+      aggregateType: "payment",
+      aggregateId: payment.id,
+      aggregateVersion: 1,
+      producer: "payments",
+      data: { paymentId: payment.id, orderId, amountMinor: 12_000, currency: "EUR" },
+    });
   });
 
   it("tok_decline: FAILED with the reason, payment.failed written, the order stays open and a new key pays it", async () => {
