@@ -186,19 +186,4 @@ describe("session denylist", () => {
     expect(deleted).toBeGreaterThanOrEqual(1);
     expect(await rows(old)).toBe(0);
   });
-
-  it("benchmark (printed, not asserted): isRevoked on a miss and on a cached hit", async () => {
-    const miss = randomUUID();
-    const hit = randomUUID();
-    await denylist.record(pgExecutor(pool), { sessionId: hit, userId: randomUUID(), revokedAt: new Date() });
-    const time = async (sessionId: string, n: number) => {
-      const start = performance.now();
-      for (let i = 0; i < n; i += 1) await denylist.isRevoked(sessionId);
-      return ((performance.now() - start) * 1000) / n;
-    };
-    await time(miss, 50);
-    console.log(
-      `denylist isRevoked: miss (one PK lookup) ${(await time(miss, 500)).toFixed(0)} µs, cached hit ${(await time(hit, 500)).toFixed(1)} µs`,
-    );
-  });
 });
