@@ -12,6 +12,7 @@ import { exportSigningKey, generateSigningKey } from "@boxoffice/auth-verify";
 import { down, loadInfraEnv, up, type Ownership } from "@boxoffice/infra";
 import { Command } from "commander";
 import { startPlatform, type Platform } from "./platform.ts";
+import { DEMO_BUYER, DEMO_PASSWORD, DEMO_SELLER, seed } from "./seed.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const COLORS = ["\x1b[36m", "\x1b[35m", "\x1b[33m", "\x1b[32m", "\x1b[34m", "\x1b[31m"];
@@ -55,7 +56,7 @@ async function devSigningKey(dataDir: string): Promise<string> {
   return jwk;
 }
 
-async function start(options: { gatewayPort: string }): Promise<void> {
+async function start(options: { gatewayPort: string; seed?: boolean }): Promise<void> {
   const owner: Ownership = { kind: "platform", pid: process.pid };
   const infraEnv = loadInfraEnv();
   const progress = (line: string) => process.stderr.write(`[platform] ${line}\n`);
@@ -115,6 +116,11 @@ async function start(options: { gatewayPort: string }): Promise<void> {
     });
     starting = pending;
     platform = await pending;
+    if (options.seed) {
+      progress("seeding demo data through the gateway");
+      await seed(platform.gatewayUrl, progress);
+      progress(`demo users: ${DEMO_SELLER} and ${DEMO_BUYER}, password "${DEMO_PASSWORD}"`);
+    }
     process.stderr.write(
       [
         "",
@@ -137,6 +143,7 @@ program
   .command("start")
   .description("start infrastructure, migrations, every subgraph and the gateway; Ctrl-C stops everything")
   .option("--gateway-port <port>", "gateway port (1024-65535)", "4000")
+  .option("--seed", "load demo users, listings and an order through the GraphQL API")
   .action(start);
 // `pnpm start -- --gateway-port 4100` passes the `--` through; it only separates pnpm's options.
 await program.parseAsync(process.argv.filter((arg, i) => !(arg === "--" && i >= 2)));

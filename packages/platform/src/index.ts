@@ -5,3 +5,4 @@ export {
   type PlatformOptions,
   type RunningProcess,
 } from "./platform.ts";
+export { DEMO_BUYER, DEMO_PASSWORD, DEMO_SELLER, seed, type SeedResult } from "./seed.ts";
