@@ -9,6 +9,7 @@ RUN npm install -g pnpm@12.4.2
 COPY pnpm-lock.yaml pnpm-workspace.yaml package.json ./
 COPY gateway/package.json gateway/
 COPY e2e/package.json e2e/
+COPY examples examples
 COPY packages packages
 COPY subgraphs subgraphs
 RUN pnpm install --frozen-lockfile
