@@ -73,13 +73,14 @@ function childPids(parent: number): number[] {
 }
 
 describe("the start command", () => {
+  // Two full starts of six processes on a 2-core machine: generous, the 90 s rule is asserted inside.
   it("serves the gateway within 90 s, runs the example client's journey, and Ctrl-C leaves nothing behind; a second start works", async () => {
     const first = await start();
     expect(first.startedInMs).toBeLessThan(90_000);
     const children = childPids(first.child.pid!);
     expect(children.length).toBeGreaterThanOrEqual(2);
 
-    const listings = await graphqlRequest(GATEWAY, "{ tickets(first: 5) { id title } }");
+    const listings = await graphqlRequest(GATEWAY, "{ listings(first: 5) { edges { node { id title } } } }");
     expect(listings.body.errors).toBeUndefined();
     const journey = await runPurchaseJourney(GATEWAY);
     expect(journey).toMatchObject({ orderStatus: "COMPLETED", ticketStatus: "SOLD" });
@@ -96,5 +97,5 @@ describe("the start command", () => {
     });
     expect(again.body.data).toEqual({ ticket: { status: "SOLD" } }); // data kept across starts
     expect(await interrupt(second.child)).toBe(0);
-  });
+  }, 300_000);
 });

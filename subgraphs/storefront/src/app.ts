@@ -1,0 +1,122 @@
+import { readFileSync } from "node:fs";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import { createAuthContext, createSessionCookies, createVerifier } from "@boxoffice/auth-verify";
+import {
+  boxofficeRegistry,
+  createKafka,
+  ensureTopics,
+  topicSpecsFor,
+  type BoxofficeEventDefinition,
+  type EventConsumer,
+  type EventRegistry,
+} from "@boxoffice/events";
+import { eventsLogger, startService, type Logger, type RunningService } from "@boxoffice/service-kit";
+import { createSessionDenylist, type SessionDenylist } from "@boxoffice/service-kit/denylist";
+import { parse } from "graphql";
+import type { StorefrontContext } from "./context.ts";
+import { createPrisma, type StorefrontTx } from "./db.ts";
+import type { StorefrontEnv } from "./env.ts";
+import { createReadModelConsumer } from "./events/read-model.consumer.ts";
+import { resolvers } from "./resolvers/index.ts";
+import { createStorefrontServices, type StorefrontServices } from "./services.ts";
+
+const typeDefs = parse(readFileSync(new URL("./schema.graphql", import.meta.url), "utf8"));
+
+export interface StorefrontApp {
+  service: RunningService;
+  services: StorefrontServices;
+  /** The `session.revoked` consumer and the `isRevoked` hook. */
+  denylist: SessionDenylist;
+  /** The read-model consumer (`<namespace>.read-model`). */
+  readModel: EventConsumer<BoxofficeEventDefinition, StorefrontTx>;
+  /** Stops HTTP, the consumers and Prisma, in that order. */
+  stop: () => Promise<void>;
+}
+
+export interface StorefrontOptions {
+  /** Event registry (default `boxofficeRegistry`); tests pass one with unique topic names. */
+  registry?: EventRegistry<BoxofficeEventDefinition>;
+  /** Consumer-group namespace (default `storefront`); tests pass a unique one. */
+  consumerGroupNamespace?: string;
+  /** Read-model group id (default `<namespace>.read-model`): after a rebuild, the rebuild's group. */
+  readModelGroupId?: string;
+}
+
+/**
+ * Starts the storefront subgraph: HTTP (GraphQL at /graphql, /healthz, /readyz), the session-denylist
+ * consumer and the read-model consumer. It publishes nothing, so it has no outbox and no relay.
+ *
+ * @throws when the database or Kafka is unreachable at start, or the port is taken.
+ */
+export async function startStorefront(
+  env: StorefrontEnv,
+  logger: Logger,
+  options: StorefrontOptions = {},
+): Promise<StorefrontApp> {
+  const registry = options.registry ?? boxofficeRegistry;
+  const namespace = options.consumerGroupNamespace ?? "storefront";
+  const log = eventsLogger(logger);
+  const prisma = createPrisma(env.DATABASE_URL);
+  await prisma.$queryRaw`SELECT 1`;
+
+  const kafka = createKafka({ clientId: "storefront", brokers: env.KAFKA_BROKERS, logger: log });
+  await ensureTopics(kafka, topicSpecsFor(registry, { partitions: 3, replicationFactor: 1 }));
+
+  const denylist = createSessionDenylist<StorefrontTx>({
+    service: namespace,
+    kafka,
+    db: prisma,
+    transaction: (fn) => prisma.$transaction(fn),
+    registry,
+    logger: log,
+  });
+  const cookies = createSessionCookies({
+    environment: env.NODE_ENV,
+    insecureDevelopmentMode: env.AUTH_INSECURE_DEV_COOKIES ?? env.NODE_ENV === "development",
+  });
+  const verifier = createVerifier({
+    issuer: env.AUTH_ISSUER,
+    audience: env.AUTH_AUDIENCE,
+    keys: { jwksUrl: env.AUTH_JWKS_URL },
+    cookies,
+    isRevoked: (sessionId) => denylist.isRevoked(sessionId),
+  });
+  const services = createStorefrontServices(prisma, verifier, logger);
+  const readModel = createReadModelConsumer({
+    service: namespace,
+    ...(options.readModelGroupId ? { groupId: options.readModelGroupId } : {}),
+    kafka,
+    prisma,
+    registry,
+    logger: log,
+  });
+
+  await denylist.start();
+  await readModel.start();
+  const auth = createAuthContext(verifier);
+
+  const service = await startService<StorefrontContext>({
+    name: "storefront",
+    port: env.STOREFRONT_PORT,
+    host: env.STOREFRONT_HOST,
+    logger,
+    schema: buildSubgraphSchema({ typeDefs, resolvers }),
+    context: async ({ req, scope }) => ({
+      ...scope,
+      ...(await auth({ req })),
+      services,
+      loaders: { availability: services.availabilityLoader() },
+    }),
+    readiness: [
+      { name: "database", check: async () => (await prisma.$queryRaw`SELECT 1`, true) },
+      { name: "session-denylist", check: () => denylist.status().ready },
+      { name: "read-model-consumer", check: () => readModel.status().ready },
+    ],
+    shutdown: [
+      { name: "session-denylist consumer", run: async () => void (await denylist.stop()) },
+      { name: "read-model consumer", run: async () => void (await readModel.stop()) },
+      { name: "prisma", run: () => prisma.$disconnect() },
+    ],
+  });
+  return { service, services, denylist, readModel, stop: service.stop };
+}

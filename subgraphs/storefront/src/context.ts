@@ -1,0 +1,11 @@
+import type { AuthContext } from "@boxoffice/auth-verify";
+import type { RequestScope } from "@boxoffice/service-kit";
+import type DataLoader from "dataloader";
+import type { Availability, StorefrontServices } from "./services.ts";
+
+/** Per-request GraphQL context of the storefront subgraph. */
+export interface StorefrontContext extends AuthContext, RequestScope {
+  services: StorefrontServices;
+  /** Per-request DataLoaders (batching and caching within one request only). */
+  loaders: { availability: DataLoader<string, Availability | null> };
+}

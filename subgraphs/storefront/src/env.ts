@@ -1,0 +1,40 @@
+import { envFields, loadEnv } from "@boxoffice/service-kit";
+import { z } from "zod";
+
+const schema = z
+  .object({
+    NODE_ENV: envFields.nodeEnv,
+    LOG_LEVEL: envFields.logLevel,
+    STOREFRONT_PORT: envFields.port(4005),
+    STOREFRONT_HOST: z.string().default("127.0.0.1"),
+    /** PostgreSQL URL; the subgraph uses only its own schema, "storefront". */
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+    KAFKA_BROKERS: envFields.csv.pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/)).min(1)),
+    /** `iss` of session tokens: the accounts subgraph's AUTH_ISSUER. */
+    AUTH_ISSUER: z.string().min(1).default("boxoffice-accounts"),
+    /** `aud` of session tokens: the accounts subgraph's AUTH_AUDIENCE. */
+    AUTH_AUDIENCE: z.string().min(1).default("boxoffice"),
+    /** The accounts subgraph's JWKS (https, or http on a loopback host). */
+    AUTH_JWKS_URL: z.url().default("http://127.0.0.1:4001/.well-known/jwks.json"),
+    /**
+     * Read the plain-http development cookie (`boxoffice_session`); must match the accounts subgraph's
+     * AUTH_INSECURE_DEV_COOKIES. Refused in production; defaults to on only when NODE_ENV=development.
+     */
+    AUTH_INSECURE_DEV_COOKIES: z.stringbool().optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production" && env.AUTH_INSECURE_DEV_COOKIES) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AUTH_INSECURE_DEV_COOKIES"],
+        message: "not allowed in production",
+      });
+    }
+  });
+
+export type StorefrontEnv = z.infer<typeof schema>;
+
+/** The storefront subgraph's validated configuration (the only reader of `process.env`). */
+export function storefrontEnv(source: NodeJS.ProcessEnv = process.env): StorefrontEnv {
+  return loadEnv(schema, source);
+}

@@ -1,0 +1,16 @@
+import type { BoxofficeEventDefinition, EventHandler, EventOfType } from "@boxoffice/events";
+import type { StorefrontTx } from "../db.ts";
+import { applyOrderState } from "./order-state.ts";
+
+/**
+ * `order.cancelled`: the order's full state into `orders`. Idempotent (inbox) and version-aware (an
+ * older version is a no-op), see order-state.ts.
+ */
+export function orderCancelledHandler(): EventHandler<
+  EventOfType<BoxofficeEventDefinition, "order.cancelled">,
+  StorefrontTx
+> {
+  return async (event, tx) => {
+    await applyOrderState(tx, event.data, event.occurredAt);
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Validation of what clients send to the listings query: page size, price bounds, search text and
+ * the opaque keyset cursor. Every check runs before the database is asked.
+ */
+import { badUserInput } from "@boxoffice/service-kit";
+import { isUuid } from "./ids.ts";
+
+/** Page size bounds of `listings`. */
+export const PAGE_MIN = 1;
+export const PAGE_MAX = 100;
+export const PAGE_DEFAULT = 20;
+/** Longest accepted search text, in UTF-16 code units (a title is at most 200). */
+export const SEARCH_MAX = 200;
+
+/** A position in the listings order (newest first): the listing's `listed_at` in µs since 1970 and its id. */
+export interface ListingCursor {
+  listedAtMicros: bigint;
+  id: string;
+}
+
+const CURSOR_PREFIX = "l1:";
+
+/**
+ * The opaque cursor of a listing: base64url of `l1:<µs since epoch>:<id>`. Microseconds, not a
+ * JavaScript Date, because `timestamptz` keeps microseconds and a millisecond cursor could skip or
+ * repeat rows.
+ */
+export function encodeCursor(cursor: ListingCursor): string {
+  return Buffer.from(`${CURSOR_PREFIX}${cursor.listedAtMicros}:${cursor.id}`, "utf8").toString("base64url");
+}
+
+/**
+ * Parses an `after` cursor made by `encodeCursor`.
+ * @throws GraphQLError BAD_USER_INPUT (field `after`) for anything else.
+ */
+export function decodeCursor(raw: string): ListingCursor {
+  const invalid = () => badUserInput("after is not a listings cursor.", "after");
+  if (raw.length > 200 || !/^[A-Za-z0-9_-]+$/.test(raw)) throw invalid();
+  const text = Buffer.from(raw, "base64url").toString("utf8");
+  const match = /^l1:(-?\d{1,18}):([0-9a-f-]{36})$/.exec(text);
+  if (!match?.[1] || !match[2] || !isUuid(match[2])) throw invalid();
+  return { listedAtMicros: BigInt(match[1]), id: match[2] };
+}
+
+/** The validated `listings` arguments. */
+export interface ListingsQuery {
+  search: string | undefined;
+  minPrice: number | undefined;
+  maxPrice: number | undefined;
+  onlyAvailable: boolean;
+  first: number;
+  after: ListingCursor | undefined;
+}
+
+/** The `listings` arguments as a client sends them (GraphQL nulls included). */
+export interface ListingsArgs {
+  filter?: {
+    search?: string | null;
+    minPrice?: number | null;
+    maxPrice?: number | null;
+    onlyAvailable?: boolean | null;
+  } | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+/**
+ * Validates the `listings` arguments. Blank search text means no search.
+ * @throws GraphQLError BAD_USER_INPUT naming the field: `first` outside 1–100, a negative or
+ *   non-integer price bound, `minPrice` above `maxPrice`, search text over 200 characters, a bad cursor.
+ */
+export function parseListingsArgs(args: ListingsArgs): ListingsQuery {
+  const first = args.first ?? PAGE_DEFAULT;
+  if (!Number.isInteger(first) || first < PAGE_MIN || first > PAGE_MAX) {
+    throw badUserInput(`first must be from ${PAGE_MIN} to ${PAGE_MAX}.`, "first");
+  }
+  const filter = args.filter ?? {};
+  const price = (value: number | null | undefined, field: string) => {
+    if (value == null) return undefined;
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw badUserInput(`${field} must be a whole, non-negative number of minor units.`, field);
+    }
+    return value;
+  };
+  const minPrice = price(filter.minPrice, "filter.minPrice");
+  const maxPrice = price(filter.maxPrice, "filter.maxPrice");
+  if (minPrice !== undefined && maxPrice !== undefined && minPrice > maxPrice) {
+    throw badUserInput("filter.minPrice must not be above filter.maxPrice.", "filter.minPrice");
+  }
+  const search = filter.search?.trim() ?? "";
+  if (search.length > SEARCH_MAX) {
+    throw badUserInput(`filter.search must be at most ${SEARCH_MAX} characters.`, "filter.search");
+  }
+  return {
+    search: search === "" ? undefined : search,
+    minPrice,
+    maxPrice,
+    onlyAvailable: filter.onlyAvailable ?? false,
+    first,
+    after: args.after == null ? undefined : decodeCursor(args.after),
+  };
+}

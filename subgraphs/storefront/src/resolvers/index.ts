@@ -1,0 +1,18 @@
+import type { Resolvers } from "../generated/graphql.ts";
+import { Listing, ListingConnection, ListingEdge } from "./listing.ts";
+import { Purchase } from "./purchase.ts";
+import { listings } from "./query-listings.ts";
+import { Sale } from "./sale.ts";
+import { Ticket } from "./ticket.ts";
+import { User } from "./user.ts";
+
+export const resolvers: Resolvers = {
+  Query: { listings },
+  Listing,
+  ListingConnection,
+  ListingEdge,
+  Purchase,
+  Sale,
+  Ticket,
+  User,
+};

@@ -1,0 +1,340 @@
+/**
+ * Test harness: a storefront subgraph on its own migrated database, with its own account, ticket,
+ * order and payment topics and consumer groups (test files run in parallel and in any order),
+ * authenticating against the real accounts process from accounts.global-setup.ts. Events are produced
+ * to Kafka as the owning subgraphs would (envelopes built and validated with the shared registry), so
+ * the read-model consumer runs exactly as in production.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import path from "node:path";
+import {
+  ACKS_ALL,
+  boxofficeRegistry,
+  createEventProducer,
+  createKafka,
+  createPublisher,
+  envelopeHeaders,
+  type BoxofficeEventDefinition,
+  type EventEnvelope,
+  type EventRegistry,
+} from "@boxoffice/events";
+import { createLogger } from "@boxoffice/service-kit";
+import {
+  createMigratedDatabase,
+  graphqlRequest,
+  type GraphQLBody,
+  type TestDatabase,
+} from "@boxoffice/service-kit/testing";
+import pg from "pg";
+import { startStorefront, type StorefrontApp } from "../../src/app.ts";
+import { storefrontEnv, type StorefrontEnv } from "../../src/env.ts";
+
+const STOREFRONT_DIR = path.resolve(import.meta.dirname, "../..");
+
+export function accountsUrl(): string {
+  const url = process.env.TEST_ACCOUNTS_URL;
+  if (!url) throw new Error("TEST_ACCOUNTS_URL is not set: accounts.global-setup.ts did not run");
+  return url;
+}
+
+export function kafkaBrokers(): string[] {
+  return (process.env.KAFKA_BROKERS ?? "").split(",");
+}
+
+export interface Harness {
+  app: StorefrontApp;
+  url: string;
+  db: TestDatabase;
+  env: StorefrontEnv;
+  registry: EventRegistry<BoxofficeEventDefinition>;
+  /** Consumer-group namespace of this harness (the live group is `<namespace>.read-model`). */
+  namespace: string;
+  sql<T extends Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]>;
+  /** Stops the app (HTTP and consumers); `stop()` still cleans up. */
+  stopApp(): Promise<void>;
+  /** Starts the app again on the same database and topics (e.g. under a rebuild's group id). */
+  restart(readModelGroupId?: string): Promise<StorefrontApp>;
+  stop(): Promise<void>;
+}
+
+/** Starts a storefront subgraph for one test file. */
+export async function startHarness(): Promise<Harness> {
+  const id = randomBytes(5).toString("hex");
+  const db = await createMigratedDatabase("storefront_test", STOREFRONT_DIR);
+  const registry = boxofficeRegistry.withTopics({
+    // Users on a private topic (the rebuild test replays it whole); sessions on the real one, where
+    // the real accounts process publishes `session.revoked`.
+    user: `s${id}.accounts`,
+    session: "boxoffice.accounts.v1",
+    ticket: `s${id}.tickets`,
+    order: `s${id}.orders`,
+    payment: `s${id}.payments`,
+  });
+  const env = storefrontEnv({
+    NODE_ENV: "test",
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+    STOREFRONT_PORT: "0",
+    AUTH_JWKS_URL: accountsUrl().replace(/\/graphql$/, "/.well-known/jwks.json"),
+  });
+  const namespace = `storefront-test-${id}`;
+  const start = (readModelGroupId?: string) =>
+    startStorefront(env, createLogger("storefront", "silent"), {
+      registry,
+      consumerGroupNamespace: namespace,
+      ...(readModelGroupId ? { readModelGroupId } : {}),
+    });
+  const harness: Harness = {
+    app: await start(),
+    url: "",
+    db,
+    env,
+    registry,
+    namespace,
+    async sql<T extends Record<string, unknown>>(text: string, values: unknown[] = []) {
+      return (await pool.query<T>(text, values)).rows;
+    },
+    async stopApp() {
+      await harness.app.stop();
+    },
+    async restart(readModelGroupId?: string) {
+      harness.app = await start(readModelGroupId);
+      harness.url = harness.app.service.url;
+      return harness.app;
+    },
+    async stop() {
+      // stop() of an app already stopped is a no-op in service-kit.
+      await harness.app.stop();
+      await pool.end();
+      await db.drop();
+      const kafka = createKafka({ clientId: "storefront-test", brokers: kafkaBrokers() });
+      const admin = kafka.admin();
+      await admin.connect();
+      const topics = registry.topics().filter((t) => t.startsWith(`s${id}.`));
+      await admin.deleteTopics({ topics: topics.flatMap((t) => [t, `${t}.dlq`]) }).catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  harness.url = harness.app.service.url;
+  return harness;
+}
+
+/** A user signed up on the real accounts subgraph, with its bearer token. */
+export interface TestUser {
+  id: string;
+  token: string;
+}
+
+let counter = 0;
+
+/** Signs a new user up on accounts (real session JWT). */
+export async function signUp(): Promise<TestUser> {
+  counter += 1;
+  const email = `storefront${counter}.${randomUUID()}@example.test`;
+  const { body } = await graphqlRequest(
+    accountsUrl(),
+    `mutation ($email: String!, $password: String!) {
+      signUp(input: { email: $email, password: $password }) { token user { id } }
+    }`,
+    { email, password: "correct horse battery staple" },
+  );
+  const payload = body.data?.signUp as { token: string; user: { id: string } } | undefined;
+  if (!payload) throw new Error(`signUp failed: ${JSON.stringify(body.errors)}`);
+  return { id: payload.user.id, token: payload.token };
+}
+
+/** Signs the user's session out on accounts (which publishes `session.revoked`). */
+export async function signOut(user: TestUser): Promise<void> {
+  const { body } = await graphqlRequest(accountsUrl(), "mutation { signOut }", {}, bearer(user));
+  if (body.data?.signOut !== true) throw new Error(`signOut failed: ${JSON.stringify(body)}`);
+}
+
+export function bearer(user: TestUser): Record<string, string> {
+  return { authorization: `Bearer ${user.token}` };
+}
+
+/** A GraphQL request to the storefront subgraph, optionally as `user`. */
+export async function gql(
+  harness: Harness,
+  query: string,
+  variables: Record<string, unknown> = {},
+  user?: TestUser,
+): Promise<{ res: Response; body: GraphQLBody }> {
+  return graphqlRequest(harness.url, query, variables, user ? bearer(user) : {});
+}
+
+/** Polls `check` every 10 ms until it holds or `deadlineMs` passes. */
+export async function waitUntil(
+  check: () => Promise<boolean> | boolean,
+  deadlineMs = 30_000,
+  what = "condition",
+): Promise<void> {
+  const start = performance.now();
+  while (!(await check())) {
+    if (performance.now() - start > deadlineMs) throw new Error(`${what} not met within ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const publisherFor = (harness: Harness, producer: string) =>
+  createPublisher({ registry: harness.registry, producer });
+
+/** A ticket's state as the tickets subgraph publishes it. */
+export interface TicketSpec {
+  ticketId: string;
+  sellerId: string;
+  version: number;
+  status?: "AVAILABLE" | "RESERVED" | "SOLD";
+  title?: string;
+  priceMinor?: number;
+  currency?: string;
+  occurredAt?: Date;
+}
+
+/** `ticket.created` (version 1) or `ticket.updated` (later versions), as tickets would publish it. */
+export function ticketEvent(harness: Harness, ticket: TicketSpec): EventEnvelope {
+  const publisher = publisherFor(harness, "tickets-test");
+  const common = {
+    schemaVersion: 1,
+    aggregateId: ticket.ticketId,
+    aggregateVersion: ticket.version,
+    data: {
+      ticketId: ticket.ticketId,
+      title: ticket.title ?? "Radiohead, 12 June, Standing",
+      priceMinor: ticket.priceMinor ?? 8_500,
+      currency: ticket.currency ?? "EUR",
+      sellerId: ticket.sellerId,
+      status: ticket.status ?? "AVAILABLE",
+      version: ticket.version,
+    },
+    ...(ticket.occurredAt ? { occurredAt: ticket.occurredAt } : {}),
+  } as const;
+  return ticket.version === 1
+    ? publisher.createEnvelope({ type: "ticket.created", ...common })
+    : publisher.createEnvelope({ type: "ticket.updated", ...common });
+}
+
+/** An order's state as the orders subgraph publishes it; the event type follows `status`. */
+export interface OrderSpec {
+  orderId: string;
+  ticketId: string;
+  buyerId: string;
+  version: number;
+  status: "PENDING" | "CANCELLED" | "COMPLETED";
+  amountMinor?: number;
+  currency?: string;
+  occurredAt?: Date;
+}
+
+/** `order.created` / `order.cancelled` / `order.completed` for `order`, as orders would publish it. */
+export function orderEvent(harness: Harness, order: OrderSpec): EventEnvelope {
+  const publisher = publisherFor(harness, "orders-test");
+  const data = {
+    orderId: order.orderId,
+    ticketId: order.ticketId,
+    buyerId: order.buyerId,
+    amountMinor: order.amountMinor ?? 8_500,
+    currency: order.currency ?? "EUR",
+    expiresAt: new Date(Date.UTC(2030, 0, 1)).toISOString(),
+    version: order.version,
+  };
+  const common = {
+    schemaVersion: 1,
+    aggregateId: order.orderId,
+    aggregateVersion: order.version,
+    ...(order.occurredAt ? { occurredAt: order.occurredAt } : {}),
+  } as const;
+  switch (order.status) {
+    case "PENDING":
+      return publisher.createEnvelope({
+        type: "order.created",
+        ...common,
+        data: { ...data, status: "PENDING" },
+      });
+    case "CANCELLED":
+      return publisher.createEnvelope({
+        type: "order.cancelled",
+        ...common,
+        data: { ...data, status: "CANCELLED" },
+      });
+    case "COMPLETED":
+      return publisher.createEnvelope({
+        type: "order.completed",
+        ...common,
+        data: { ...data, status: "COMPLETED" },
+      });
+  }
+}
+
+/** A payment event as the payments subgraph would publish it. */
+export function paymentEvent(
+  harness: Harness,
+  type: "payment.succeeded" | "payment.failed",
+  payment: { paymentId: string; orderId: string; version: number; amountMinor?: number; currency?: string },
+): EventEnvelope {
+  const publisher = publisherFor(harness, "payments-test");
+  const common = {
+    schemaVersion: 1,
+    aggregateId: payment.paymentId,
+    aggregateVersion: payment.version,
+    data: {
+      paymentId: payment.paymentId,
+      orderId: payment.orderId,
+      amountMinor: payment.amountMinor ?? 8_500,
+      currency: payment.currency ?? "EUR",
+      ...(type === "payment.failed" ? { reason: "card_declined" } : {}),
+    },
+  } as const;
+  return type === "payment.succeeded"
+    ? publisher.createEnvelope({ type, ...common })
+    : publisher.createEnvelope({ type, ...common });
+}
+
+/** `user.registered` for `userId`, as accounts would publish it. */
+export function userEvent(harness: Harness, userId: string, occurredAt?: Date): EventEnvelope {
+  return publisherFor(harness, "accounts-test").createEnvelope({
+    type: "user.registered",
+    schemaVersion: 1,
+    aggregateId: userId,
+    aggregateVersion: 1,
+    data: { userId, email: `${userId}@example.test` },
+    ...(occurredAt ? { occurredAt } : {}),
+  });
+}
+
+/**
+ * Produces `events` in this order, each to its aggregate's topic keyed by aggregate id (as the relay
+ * does), one send per event (a duplicate is a second message), then waits until the harness app's
+ * read-model consumer has settled every one (applied, duplicate or dead-lettered).
+ */
+export async function deliver(harness: Harness, events: EventEnvelope[]): Promise<void> {
+  const kafka = createKafka({ clientId: "storefront-test", brokers: kafkaBrokers() });
+  const producer = createEventProducer(kafka);
+  await producer.connect();
+  const next = new Map<string, bigint>();
+  try {
+    for (const event of events) {
+      const topic = harness.registry.topicFor(event.aggregateType);
+      const [meta] = await producer.send({
+        topic,
+        acks: ACKS_ALL,
+        messages: [{ key: event.aggregateId, value: JSON.stringify(event), headers: envelopeHeaders(event) }],
+      });
+      if (!meta?.baseOffset) throw new Error("no offset from Kafka");
+      const position = `${topic}/${meta.partition}`;
+      const after = BigInt(meta.baseOffset) + 1n;
+      if ((next.get(position) ?? 0n) < after) next.set(position, after);
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  await waitUntil(
+    () =>
+      [...next].every(
+        ([position, offset]) => BigInt(harness.app.readModel.status().positions[position] ?? "0") >= offset,
+      ),
+    30_000,
+    "read-model events settled",
+  );
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    name: "storefront",
+    root: import.meta.dirname,
+    include: ["test/**/*.test.ts", "src/**/*.test.ts"],
+    // Real PostgreSQL + Kafka, then ONE real accounts subgraph process (tokens, JWKS, signOut)
+    // shared by the test files.
+    globalSetup: ["@boxoffice/infra/vitest-global-setup", "./test/support/accounts.global-setup.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});
