@@ -1,201 +1,350 @@
 /**
- * Part-2 journeys that need no storefront: purchase (order → ticket reserved → pay → order
- * COMPLETED → ticket SOLD), decline then pay, and expiry (order CANCELLED → ticket available →
- * another buyer orders it; paying the cancelled order is refused). Every process real; the only
- * stand-in is the built-in sandbox payment provider (outside the system by design).
+ * Part-2 journeys through the gateway, every service a real process on real PostgreSQL and Kafka
+ * (the only stand-in is the built-in sandbox payment provider, outside the system by design):
+ * the purchase journey from `listings` to the seller's `sales`, decline then pay, a transient provider
+ * failure retried under the same idempotency key, expiry, and the two-buyer race.
  */
 import { startPlatform, type Platform } from "@boxoffice/platform";
-import { graphqlRequest } from "@boxoffice/service-kit/testing";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, gatewayClient, sql, uniqueWord } from "./support/client.ts";
 
 let platform: Platform;
+let client: ReturnType<typeof gatewayClient>;
 
 beforeAll(async () => {
   platform = await startPlatform({
     adminDatabaseUrl: process.env.DATABASE_URL!,
     kafkaBrokers: process.env.KAFKA_BROKERS!,
-    processEnv: { orders: { ORDER_EXPIRATION_SECONDS: "4", ORDER_EXPIRATION_POLL_MS: "200" } },
+    processEnv: { orders: { ORDER_EXPIRATION_SECONDS: "6", ORDER_EXPIRATION_POLL_MS: "200" } },
   });
+  client = gatewayClient(platform);
 });
 afterAll(async () => {
   await platform?.stop();
 });
 
-const gql = (query: string, variables: Record<string, unknown>, cookie?: string) =>
-  graphqlRequest(platform.gatewayUrl, query, variables, cookie ? { cookie } : {});
-
-async function newUser(): Promise<string> {
-  const email = `buyer.${Date.now()}.${Math.random().toString(36).slice(2)}@example.test`;
-  const { res } = await gql(
-    `mutation ($e: String!) { signUp(input: { email: $e, password: "correct horse battery staple" }) { user { id } } }`,
-    { e: email },
-  );
-  return res.headers.getSetCookie()[0]!.split(";")[0]!;
+interface Money {
+  amountMinor: number;
+  currency: string;
+}
+interface ListingNode {
+  id: string;
+  title: string;
+  priceMinor: number;
+  currency: string;
+  availability: string;
+  seller: { id: string };
+  ticket: { id: string; status: string };
 }
 
-async function listTicket(seller: string, priceMinor = 4500): Promise<string> {
-  const { body } = await gql(
-    `mutation ($p: Int!) { createTicket(input: { title: "Purchase journey", priceMinor: $p, currency: "EUR" }) { id } }`,
-    { p: priceMinor },
-    seller,
-  );
-  return (body.data?.createTicket as { id: string }).id;
-}
-
-/** Polls `read` until `done` holds or the deadline passes (events travel through Kafka). */
-async function eventually<T>(
-  read: () => Promise<T>,
-  done: (v: T) => boolean,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    value = await read();
+const LISTINGS = `query ($s: String!) {
+  listings(filter: { search: $s }, first: 10) {
+    edges { node { id title priceMinor currency availability seller { id } ticket { id status } } }
   }
-  return value;
-}
-
-/** The version of a ticket in the orders subgraph's replica (observed, never written). */
-async function replicaVersion(ticketId: string): Promise<number> {
-  const client = new pg.Client({ connectionString: platform.databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ version: number }>(
-      "SELECT version FROM orders.ticket_replica WHERE id = $1",
-      [ticketId],
-    );
-    return rows[0]?.version ?? 0;
-  } finally {
-    await client.end();
-  }
-}
-
-const ticketStatus = async (id: string) =>
-  (
-    (await gql(`query ($id: ID!) { ticket(id: $id) { status } }`, { id })).body.data?.ticket as {
-      status: string;
-    }
-  ).status;
-
-/** Orders can only be placed once the orders subgraph's ticket replica has the ticket. */
-async function createOrder(ticketId: string, buyer: string) {
-  return eventually(
-    () =>
-      gql(
-        `mutation ($t: ID!) { createOrder(ticketId: $t) { id status amountMinor currency } }`,
-        { t: ticketId },
-        buyer,
-      ),
-    (r) => r.body.errors?.[0]?.extensions?.code !== "NOT_FOUND",
-  );
-}
-
-const PAY = `mutation ($o: ID!, $t: String!, $k: String!) {
-  payForOrder(orderId: $o, paymentToken: $t, idempotencyKey: $k) { id status amountMinor failureReason }
 }`;
+const MY_ORDERS = `{ me { orders { orderId ticket { id } ticketTitle ticketPrice { amountMinor currency } amount { amountMinor currency } status } } }`;
+const MY_SALES = `{ me { sales { items { orderId ticket { id } ticketTitle amount { amountMinor currency } } totalRevenue { amountMinor currency } } } }`;
+
+async function findListings(search: string): Promise<ListingNode[]> {
+  const { body } = await client.gql(LISTINGS, { s: search });
+  const edges = (body.data?.listings as { edges: { node: ListingNode }[] } | undefined)?.edges ?? [];
+  return edges.map((e) => e.node);
+}
 
 describe("purchase journeys through the gateway", () => {
-  it("order reserves the ticket, the seller can't edit it, payment completes the order and sells the ticket", async () => {
-    const seller = await newUser();
-    const buyer = await newUser();
-    const ticketId = await listTicket(seller, 4500);
-    // A price change before ordering is what the order is charged.
-    await gql(
+  it("seller lists, buyer finds it in listings and orders it; reserved, seller can't edit; pay → COMPLETED → SOLD; buyer's orders and seller's sales show it", async () => {
+    const seller = await client.newUser("seller");
+    const buyer = await client.newUser("buyer");
+    const word = uniqueWord();
+    const title = `Fontaines D.C. ${word} balcony`;
+    const ticketId = await client.listTicket(seller, title, 4500);
+    // A price change before ordering is what the order is charged (every replica catches up).
+    const updated = await client.gql(
       `mutation ($id: ID!) { updateTicket(id: $id, input: { priceMinor: 4800 }) { version } }`,
       { id: ticketId },
-      seller,
+      seller.cookie,
     );
-    // Ordering uses the orders subgraph's replica: wait until it holds version 2, then order.
+    expect(updated.body.data).toEqual({ updateTicket: { version: 2 } });
+
+    // The buyer searches the storefront and finds the listing at its new price.
+    const found = await eventually(
+      () => findListings(word),
+      (nodes) => nodes[0]?.priceMinor === 4800,
+    );
+    expect(found).toEqual([
+      {
+        id: ticketId,
+        title,
+        priceMinor: 4800,
+        currency: "EUR",
+        availability: "AVAILABLE",
+        seller: { id: seller.id },
+        ticket: { id: ticketId, status: "AVAILABLE" },
+      },
+    ]);
+
+    // Ordering reads the orders subgraph's replica: wait until it holds version 2, then order.
     expect(
-      await eventually(
-        () => replicaVersion(ticketId),
-        (v) => v >= 2,
-      ),
+      (
+        await eventually(
+          () =>
+            sql<{ version: number }>(platform, "SELECT version FROM orders.ticket_replica WHERE id = $1", [
+              ticketId,
+            ]),
+          (rows) => rows[0]?.version === 2,
+        )
+      )[0]?.version,
     ).toBe(2);
-    const ordered = await createOrder(ticketId, buyer);
-    const order = ordered.body.data?.createOrder as {
-      id: string;
-      status: string;
-      amountMinor: number;
-      currency: string;
-    };
+    const ordered = await client.createOrder(found[0]!.id, buyer);
+    const order = ordered.body.data?.createOrder as { id: string; status: string; amountMinor: number };
     expect(order).toMatchObject({ status: "PENDING", amountMinor: 4800, currency: "EUR" });
 
-    expect(
-      await eventually(
-        () => ticketStatus(ticketId),
-        (s) => s === "RESERVED",
-      ),
-    ).toBe("RESERVED");
-    const edit = await gql(
+    const reserved = await eventually(
+      () => findListings(word),
+      (nodes) => nodes[0]?.ticket.status === "RESERVED" && nodes[0]?.availability === "RESERVED",
+    );
+    expect(reserved[0]).toMatchObject({ availability: "RESERVED", ticket: { status: "RESERVED" } });
+    const edit = await client.gql(
       `mutation ($id: ID!) { updateTicket(id: $id, input: { priceMinor: 1 }) { id } }`,
       { id: ticketId },
-      seller,
+      seller.cookie,
     );
     expect(edit.body.errors?.[0]?.extensions?.code).toBe("CONFLICT");
+    expect(edit.body.data ?? null).toBeNull();
 
-    const paid = await eventually(
-      () => gql(PAY, { o: order.id, t: "tok_success", k: `pay-${order.id}` }, buyer),
-      (r) => r.body.errors?.[0]?.extensions?.code !== "NOT_FOUND", // payments' order replica catching up
-    );
-    expect(paid.body.data?.payForOrder).toMatchObject({ status: "SUCCEEDED", amountMinor: 4800 });
-
-    const completed = await eventually(
-      () => gql(`query ($id: ID!) { order(id: $id) { status } }`, { id: order.id }, buyer),
-      (r) => (r.body.data?.order as { status: string } | undefined)?.status === "COMPLETED",
-    );
-    expect(completed.body.data?.order).toEqual({ status: "COMPLETED" });
+    const paid = await client.pay(order.id, "tok_success", `pay-${order.id}`, buyer);
+    expect(paid.body.data?.payForOrder).toMatchObject({
+      status: "SUCCEEDED",
+      amountMinor: 4800,
+      currency: "EUR",
+    });
     expect(
       await eventually(
-        () => ticketStatus(ticketId),
-        (s) => s === "SOLD",
+        () => client.orderStatus(order.id, buyer),
+        (s) => s === "COMPLETED",
       ),
-    ).toBe("SOLD");
+    ).toBe("COMPLETED");
+    const sold = await eventually(
+      () => findListings(word),
+      (nodes) => nodes[0]?.ticket.status === "SOLD" && nodes[0]?.availability === "SOLD",
+    );
+    expect(sold[0]).toMatchObject({ availability: "SOLD", ticket: { status: "SOLD" } });
+
+    // The storefront: the buyer's history and the seller's sales, with the right title and price.
+    const history = await eventually(
+      async () => (await client.gql(MY_ORDERS, {}, buyer.cookie)).body.data?.me as { orders: unknown[] },
+      (me) => JSON.stringify(me?.orders).includes("COMPLETED"),
+    );
+    expect(history.orders).toEqual([
+      {
+        orderId: order.id,
+        ticket: { id: ticketId },
+        ticketTitle: title,
+        ticketPrice: { amountMinor: 4800, currency: "EUR" },
+        amount: { amountMinor: 4800, currency: "EUR" },
+        status: "COMPLETED",
+      },
+    ]);
+    const sales = await eventually(
+      async () =>
+        (await client.gql(MY_SALES, {}, seller.cookie)).body.data?.me as {
+          sales: { items: unknown[]; totalRevenue: Money[] };
+        },
+      (me) => (me?.sales.items.length ?? 0) > 0,
+    );
+    expect(sales.sales).toEqual({
+      items: [
+        {
+          orderId: order.id,
+          ticket: { id: ticketId },
+          ticketTitle: title,
+          amount: { amountMinor: 4800, currency: "EUR" },
+        },
+      ],
+      totalRevenue: [{ amountMinor: 4800, currency: "EUR" }],
+    });
+    // Neither is anyone else's to read.
+    const stranger = await client.newUser("stranger");
+    const peek = await client.gql(
+      `query ($id: ID!) { ticket(id: $id) { seller { sales { totalRevenue { amountMinor } } orders { orderId } } } }`,
+      { id: ticketId },
+      stranger.cookie,
+    );
+    expect(peek.body.data?.ticket).toEqual({ seller: { sales: null, orders: null } });
   });
 
   it("a declined token leaves the order open; a new key then pays it", async () => {
-    const seller = await newUser();
-    const buyer = await newUser();
-    const ticketId = await listTicket(seller);
-    const order = (await createOrder(ticketId, buyer)).body.data?.createOrder as { id: string };
-    const declined = await eventually(
-      () => gql(PAY, { o: order.id, t: "tok_decline", k: `decline-${order.id}` }, buyer),
-      (r) => r.body.errors?.[0]?.extensions?.code !== "NOT_FOUND",
+    const seller = await client.newUser("seller");
+    const buyer = await client.newUser("buyer");
+    const ticketId = await client.listTicket(seller, `Declined ${uniqueWord()}`);
+    const order = (await client.createOrder(ticketId, buyer)).body.data?.createOrder as { id: string };
+    const declined = await client.pay(order.id, "tok_decline", `decline-${order.id}`, buyer);
+    expect(declined.body.data?.payForOrder).toMatchObject({
+      status: "FAILED",
+      failureReason: "card_declined",
+    });
+    expect(await client.orderStatus(order.id, buyer)).toBe("PENDING");
+    const paid = await client.gql(
+      `mutation ($o: ID!, $k: String!) { payForOrder(orderId: $o, paymentToken: "tok_success", idempotencyKey: $k) { status } }`,
+      { o: order.id, k: `retry-${order.id}` },
+      buyer.cookie,
     );
-    expect(declined.body.data?.payForOrder).toMatchObject({ status: "FAILED" });
-    const still = await gql(`query ($id: ID!) { order(id: $id) { status } }`, { id: order.id }, buyer);
-    expect(still.body.data?.order).toEqual({ status: "PENDING" });
-    const paid = await gql(PAY, { o: order.id, t: "tok_success", k: `retry-${order.id}` }, buyer);
-    expect(paid.body.data?.payForOrder).toMatchObject({ status: "SUCCEEDED" });
+    expect(paid.body.data?.payForOrder).toEqual({ status: "SUCCEEDED" });
+  });
+
+  it("a transient provider failure, retried with the same idempotency key, charges exactly once", async () => {
+    const seller = await client.newUser("seller");
+    const buyer = await client.newUser("buyer");
+    const ticketId = await client.listTicket(seller, `Transient ${uniqueWord()}`, 3100);
+    const order = (await client.createOrder(ticketId, buyer)).body.data?.createOrder as { id: string };
+    const key = `transient-${order.id}`;
+
+    // tok_transient: the provider fails the first call for this payment (documented sandbox token).
+    const failed = await client.pay(order.id, "tok_transient", key, buyer);
+    expect(failed.body.data ?? null).toBeNull();
+    expect(failed.body.errors?.[0]?.extensions).toMatchObject({
+      code: "SERVICE_UNAVAILABLE",
+      retryable: true,
+    });
+    expect(JSON.stringify(failed.body)).not.toMatch(/stacktrace|TransientProviderError|\.ts:\d/);
+    const paymentId = failed.body.errors?.[0]?.extensions?.paymentId as string;
+    expect(await client.orderStatus(order.id, buyer)).toBe("PENDING");
+
+    // The client retries exactly as told: same key, same token. Then a nervous third click.
+    const retried = await client.gql(
+      `mutation ($o: ID!, $k: String!) { payForOrder(orderId: $o, paymentToken: "tok_transient", idempotencyKey: $k) { id status amountMinor } }`,
+      { o: order.id, k: key },
+      buyer.cookie,
+    );
+    expect(retried.body.data?.payForOrder).toEqual({ id: paymentId, status: "SUCCEEDED", amountMinor: 3100 });
+    const again = await client.gql(
+      `mutation ($o: ID!, $k: String!) { payForOrder(orderId: $o, paymentToken: "tok_transient", idempotencyKey: $k) { id status } }`,
+      { o: order.id, k: key },
+      buyer.cookie,
+    );
+    expect(again.body.data?.payForOrder).toEqual({ id: paymentId, status: "SUCCEEDED" });
+
+    // Charged once: one payment (one provider idempotency key), one payment.succeeded event, and the
+    // seller's revenue counts the amount once.
+    const payments = await sql<{ id: string; status: string; attempts: number }>(
+      platform,
+      "SELECT id::text, status::text, attempts FROM payments.payments WHERE order_id = $1",
+      [order.id],
+    );
+    expect(payments).toEqual([{ id: paymentId, status: "SUCCEEDED", attempts: 2 }]);
+    const events = await sql<{ event_type: string }>(
+      platform,
+      "SELECT event_type FROM payments.event_outbox WHERE aggregate_id = $1",
+      [paymentId],
+    );
+    expect(events.map((e) => e.event_type)).toEqual(["payment.succeeded"]);
+    const sales = await eventually(
+      async () =>
+        (await client.gql(MY_SALES, {}, seller.cookie)).body.data?.me as {
+          sales: { items: unknown[]; totalRevenue: Money[] };
+        },
+      (me) => (me?.sales.items.length ?? 0) > 0,
+    );
+    expect(sales.sales.items).toHaveLength(1);
+    expect(sales.sales.totalRevenue).toEqual([{ amountMinor: 3100, currency: "EUR" }]);
+    expect(
+      await eventually(
+        () => client.orderStatus(order.id, buyer),
+        (s) => s === "COMPLETED",
+      ),
+    ).toBe("COMPLETED");
   });
 
   it("an unpaid order expires: CANCELLED, ticket available again, another buyer orders it, paying the old order is refused", async () => {
-    const seller = await newUser();
-    const first = await newUser();
-    const second = await newUser();
-    const ticketId = await listTicket(seller);
-    const order = (await createOrder(ticketId, first)).body.data?.createOrder as { id: string };
-    const cancelled = await eventually(
-      () => gql(`query ($id: ID!) { order(id: $id) { status } }`, { id: order.id }, first),
-      (r) => (r.body.data?.order as { status: string } | undefined)?.status === "CANCELLED",
-    );
-    expect(cancelled.body.data?.order).toEqual({ status: "CANCELLED" });
+    const seller = await client.newUser("seller");
+    const first = await client.newUser("buyer");
+    const second = await client.newUser("buyer");
+    const ticketId = await client.listTicket(seller, `Expiring ${uniqueWord()}`);
+    const order = (await client.createOrder(ticketId, first)).body.data?.createOrder as { id: string };
     expect(
       await eventually(
-        () => ticketStatus(ticketId),
-        (s) => s === "AVAILABLE",
+        () => client.orderStatus(order.id, first),
+        (s) => s === "CANCELLED",
       ),
-    ).toBe("AVAILABLE");
-    const again = await createOrder(ticketId, second);
+    ).toBe("CANCELLED");
+    const ticketStatus = async () =>
+      ((await client.gql(`query ($id: ID!) { ticket(id: $id) { status availability } }`, { id: ticketId }))
+        .body.data?.ticket ?? null) as { status: string; availability: string } | null;
+    expect(
+      await eventually(ticketStatus, (t) => t?.status === "AVAILABLE" && t.availability === "AVAILABLE"),
+    ).toEqual({ status: "AVAILABLE", availability: "AVAILABLE" });
+    const again = await client.createOrder(ticketId, second);
     expect(again.body.data?.createOrder).toMatchObject({ status: "PENDING" });
     const late = await eventually(
-      () => gql(PAY, { o: order.id, t: "tok_success", k: `late-${order.id}` }, first),
+      () =>
+        client.gql(
+          `mutation ($o: ID!, $k: String!) { payForOrder(orderId: $o, paymentToken: "tok_success", idempotencyKey: $k) { id } }`,
+          { o: order.id, k: `late-${order.id}` },
+          first.cookie,
+        ),
       (r) => r.body.errors?.[0]?.extensions?.code === "CONFLICT",
     );
     expect(late.body.errors?.[0]?.extensions?.code).toBe("CONFLICT");
     expect(late.body.data ?? null).toBeNull();
+    const payments = await sql(platform, "SELECT 1 FROM payments.payments WHERE order_id = $1", [order.id]);
+    expect(payments).toEqual([]);
+  });
+});
+
+describe("the booking race through the gateway", () => {
+  const ROUNDS = 50;
+
+  it(`${ROUNDS} rounds of two buyers ordering the same ticket at once: exactly one order per round`, async () => {
+    const seller = await client.newUser("seller");
+    const [alice, bob] = [await client.newUser("alice"), await client.newUser("bob")];
+    const word = uniqueWord();
+    const tickets: string[] = [];
+    for (let i = 0; i < ROUNDS; i += 1)
+      tickets.push(await client.listTicket(seller, `Race ${word} ${i}`, 1000 + i));
+    // Both buyers must be able to order: wait until the orders subgraph's replica has every ticket.
+    const known = await eventually(
+      () =>
+        sql<{ n: string }>(
+          platform,
+          "SELECT count(*) AS n FROM orders.ticket_replica WHERE id = ANY($1::uuid[])",
+          [tickets],
+        ),
+      (rows) => rows[0]?.n === String(ROUNDS),
+      30_000,
+    );
+    expect(known[0]?.n).toBe(String(ROUNDS));
+
+    const CREATE = `mutation ($t: ID!) { createOrder(ticketId: $t) { id } }`;
+    for (const ticketId of tickets) {
+      const results = await Promise.all(
+        [alice, bob].map((buyer) => client.gql(CREATE, { t: ticketId }, buyer.cookie)),
+      );
+      const won = results.filter((r) => r.body.data?.createOrder);
+      const lost = results.filter((r) => !r.body.data?.createOrder);
+      expect(won, `round for ${ticketId}`).toHaveLength(1);
+      expect(lost[0]?.body.errors?.[0]?.extensions).toMatchObject({
+        code: "CONFLICT",
+        reason: "TICKET_RESERVED",
+      });
+    }
+    const rows = await sql<{ ticket_id: string; orders: string }>(
+      platform,
+      `SELECT ticket_id::text, count(*) AS orders FROM orders.orders
+        WHERE ticket_id = ANY($1::uuid[]) GROUP BY ticket_id`,
+      [tickets],
+    );
+    expect(rows).toHaveLength(ROUNDS);
+    for (const row of rows) expect(row.orders).toBe("1");
+    // Every ticket ends up reserved by its one order, as the tickets subgraph sees it.
+    const reserved = await eventually(
+      () =>
+        sql<{ n: string }>(
+          platform,
+          "SELECT count(*) AS n FROM tickets.tickets WHERE id = ANY($1::uuid[]) AND status = 'RESERVED'",
+          [tickets],
+        ),
+      (r) => r[0]?.n === String(ROUNDS),
+    );
+    expect(reserved[0]?.n).toBe(String(ROUNDS));
   });
 });

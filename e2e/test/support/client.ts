@@ -1,0 +1,117 @@
+/**
+ * What the part-2 e2e files do through the gateway, as a client would: sign up, list a ticket, order,
+ * pay, poll until an event has travelled; plus read-only SQL for what a client cannot see (row counts).
+ */
+import type { Platform } from "@boxoffice/platform";
+import { graphqlRequest } from "@boxoffice/service-kit/testing";
+import pg from "pg";
+
+export const PASSWORD = "correct horse battery staple";
+
+export const PAY = `mutation ($o: ID!, $t: String!, $k: String!) {
+  payForOrder(orderId: $o, paymentToken: $t, idempotencyKey: $k) { id status amountMinor currency failureReason }
+}`;
+
+/** A word no other listing has (letters only, so full-text search keeps it as one lexeme). */
+export function uniqueWord(prefix = "zq"): string {
+  const letters = "abcdefghijklmnopqrstuvwxyz";
+  let word = prefix;
+  for (let i = 0; i < 10; i += 1) word += letters[Math.floor(Math.random() * letters.length)];
+  return word;
+}
+
+/** Polls `read` every 100 ms until `done` holds or `timeoutMs` passes; returns the last value. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (v: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    value = await read();
+  }
+  return value;
+}
+
+export interface TestUser {
+  id: string;
+  /** `name=value` of the session cookie. */
+  cookie: string;
+}
+
+/** A client of one platform's gateway. */
+export function gatewayClient(platform: Platform) {
+  const gql = (query: string, variables: Record<string, unknown> = {}, cookie?: string) =>
+    graphqlRequest(platform.gatewayUrl, query, variables, cookie ? { cookie } : {});
+
+  async function newUser(label = "user"): Promise<TestUser> {
+    const email = `${label}.${Date.now()}.${Math.random().toString(36).slice(2)}@example.test`;
+    const { res, body } = await gql(
+      `mutation ($e: String!, $p: String!) { signUp(input: { email: $e, password: $p }) { user { id } } }`,
+      { e: email, p: PASSWORD },
+    );
+    const user = (body.data?.signUp as { user: { id: string } } | undefined)?.user;
+    if (!user) throw new Error(`signUp failed: ${JSON.stringify(body)}`);
+    return { id: user.id, cookie: res.headers.getSetCookie()[0]!.split(";")[0]! };
+  }
+
+  async function listTicket(seller: TestUser, title: string, priceMinor = 4500): Promise<string> {
+    const { body } = await gql(
+      `mutation ($t: String!, $p: Int!) { createTicket(input: { title: $t, priceMinor: $p, currency: "EUR" }) { id } }`,
+      { t: title, p: priceMinor },
+      seller.cookie,
+    );
+    const ticket = body.data?.createTicket as { id: string } | undefined;
+    if (!ticket) throw new Error(`createTicket failed: ${JSON.stringify(body)}`);
+    return ticket.id;
+  }
+
+  /** createOrder, retried while the orders subgraph's ticket replica has not seen the ticket yet. */
+  function createOrder(ticketId: string, buyer: TestUser) {
+    return eventually(
+      () =>
+        gql(
+          `mutation ($t: ID!) { createOrder(ticketId: $t) { id status amountMinor currency } }`,
+          { t: ticketId },
+          buyer.cookie,
+        ),
+      (r) => r.body.errors?.[0]?.extensions?.code !== "NOT_FOUND",
+    );
+  }
+
+  /** payForOrder, retried while the payments subgraph's order replica has not seen the order yet. */
+  function pay(orderId: string, token: string, key: string, buyer: TestUser) {
+    return eventually(
+      () => gql(PAY, { o: orderId, t: token, k: key }, buyer.cookie),
+      (r) => r.body.errors?.[0]?.extensions?.code !== "NOT_FOUND",
+    );
+  }
+
+  async function orderStatus(orderId: string, buyer: TestUser): Promise<string | undefined> {
+    const { body } = await gql(
+      `query ($id: ID!) { order(id: $id) { status } }`,
+      { id: orderId },
+      buyer.cookie,
+    );
+    return (body.data?.order as { status: string } | null | undefined)?.status;
+  }
+
+  return { gql, newUser, listTicket, createOrder, pay, orderStatus };
+}
+
+/** Runs one read-only query on the platform's database (observes; the tests never write). */
+export async function sql<T extends pg.QueryResultRow>(
+  platform: Platform,
+  text: string,
+  values: unknown[] = [],
+): Promise<T[]> {
+  const client = new pg.Client({ connectionString: platform.databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query<T>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
