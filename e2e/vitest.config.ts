@@ -8,12 +8,12 @@ export default defineConfig({
     globalSetup: ["@boxoffice/infra/vitest-global-setup"],
     testTimeout: 60_000,
     hookTimeout: 180_000,
-    // Every platform these files start runs the real services, which use the real topics and the
-    // real consumer groups (`orders.ticket-replica`, `tickets.session-denylist`, …). Two platforms at
-    // once would split those groups' partitions between them and each would miss the other's events,
-    // and start-command.test.ts needs the fixed ports 4000–4005. So the files run one at a time
-    // (https://vitest.dev/guide/recipes/parallel-sequential), after every other project (groupOrder 1:
-    // a project with its own worker count needs its own group).
+    // Each platform is six Node processes (its own database and KAFKA_NAMESPACE, so platforms don't
+    // see each other's events), and start-command.test.ts needs the fixed ports 4000–4005 and the
+    // standard topic names. Several at once would starve each other on a small machine and the
+    // time-bounded checks (revocation within 1 s) would measure the machine, so the files run one at a
+    // time (https://vitest.dev/guide/recipes/parallel-sequential), after every other project
+    // (groupOrder 1: a project with its own worker count needs its own group).
     fileParallelism: false,
     sequence: { groupOrder: 1 },
   },

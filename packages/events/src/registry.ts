@@ -150,6 +150,26 @@ export class EventRegistry<D extends AnyEventDefinition = AnyEventDefinition> {
     return new EventRegistry(this.definitions, topics);
   }
 
+  /**
+   * A copy of this registry whose every topic is `<prefix>.<topic>` (dead-letter topics follow, as
+   * `<topic>.dlq`): several deployments or test runs can share one Kafka cluster without reading each
+   * other's events. Kafka topic names allow `[a-zA-Z0-9._-]`, at most 249 characters (Kafka docs,
+   * "Topic naming").
+   *
+   * @throws EventsConfigError when `prefix` is empty or has other characters.
+   */
+  withTopicPrefix(prefix: string): EventRegistry<D> {
+    if (!/^[a-zA-Z0-9_-][a-zA-Z0-9._-]*$/.test(prefix)) {
+      throw new EventsConfigError(
+        `topic prefix "${prefix}" must match [a-zA-Z0-9._-]+ and not start with "."`,
+      );
+    }
+    const topics = Object.fromEntries(
+      [...this.topicByAggregate].map(([aggregate, topic]) => [aggregate, `${prefix}.${topic}`]),
+    ) as Record<D["aggregateType"], string>;
+    return new EventRegistry(this.definitions, topics);
+  }
+
   /** @throws UnknownEventError for an aggregate type without a topic. */
   topicFor(aggregateType: string): string {
     const topic = this.topicByAggregate.get(aggregateType);

@@ -49,6 +49,25 @@ describe("contracts and registry", () => {
     });
   });
 
+  it("a topic prefix renames every topic (and so its dead-letter topic) and refuses names Kafka would refuse", () => {
+    const staging = boxofficeRegistry.withTopicPrefix("staging-2");
+    expect(staging.topics()).toEqual([
+      "staging-2.boxoffice.accounts.v1",
+      "staging-2.boxoffice.orders.v1",
+      "staging-2.boxoffice.payments.v1",
+      "staging-2.boxoffice.tickets.v1",
+    ]);
+    expect(staging.topicFor("session")).toBe("staging-2.boxoffice.accounts.v1");
+    expect(topicSpecsFor(staging, { partitions: 1, replicationFactor: 1 }).map((s) => s.topic)).toContain(
+      "staging-2.boxoffice.tickets.v1.dlq",
+    );
+    // The events are the same; only where they travel changes.
+    expect(staging.definitions).toBe(boxofficeRegistry.definitions);
+    for (const bad of ["", ".hidden", "has space", "slash/y", "ümlaut"]) {
+      expect(() => boxofficeRegistry.withTopicPrefix(bad), bad).toThrow(EventsConfigError);
+    }
+  });
+
   it("builds a complete envelope (UUIDv7 id, aggregate type from the registry) that decodes back", () => {
     const event = publisher.createEnvelope({
       ...ticket,

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { createKafka } from "@boxoffice/events";
 import { composeSupergraph, SUBGRAPHS } from "@boxoffice/gateway";
 import { runPrisma } from "@boxoffice/prisma-engine";
 import pg from "pg";
@@ -26,6 +27,13 @@ export interface PlatformOptions {
    * drops; a named database is kept (a second start reuses its data).
    */
   databaseName?: string;
+  /**
+   * `KAFKA_NAMESPACE` of every process: prefix of its topics and consumer groups, so platforms
+   * sharing one Kafka never read each other's events or split each other's consumer groups. Default:
+   * the database name when the database is fresh (`stop()` then deletes those topics and groups);
+   * none (the standard names) when `databaseName` is given.
+   */
+  kafkaNamespace?: string;
   /** `test` (default) or `development` (Sandbox, plain-http dev cookies). */
   nodeEnv?: "test" | "development";
   /** Fixed ports by process name (`gateway`, `accounts`, …); default: free ports from the OS. */
@@ -144,6 +152,27 @@ async function stopProcess(proc: RunningProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/** Deletes the topics and consumer groups of a platform's own `KAFKA_NAMESPACE` (best effort). */
+async function deleteNamespace(brokers: string, namespace: string): Promise<void> {
+  // Leftovers only cost disk space: a platform that stopped must not fail its caller over them.
+  const admin = createKafka({ clientId: "boxoffice-platform", brokers: brokers.split(",") }).admin();
+  const prefix = `${namespace}.`;
+  try {
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length) await admin.deleteTopics({ topics }).catch(() => undefined);
+    // A group whose members have not timed out yet is not empty and stays until offsets retention.
+    const groups = (await admin.listGroups()).groups
+      .map((g) => g.groupId)
+      .filter((g) => g.startsWith(prefix));
+    if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);
+  } catch {
+    // Kafka unreachable: nothing to clean that we could reach.
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
 /**
  * Starts database, subgraphs and gateway; resolves when every process answers its health check.
  *
@@ -155,6 +184,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const dbUrl = new URL(options.adminDatabaseUrl);
   dbUrl.pathname = `/${dbName}`;
   const databaseUrl = dbUrl.toString();
+  const kafkaNamespace = options.kafkaNamespace ?? (options.databaseName ? undefined : dbName);
   const processes: RunningProcess[] = [];
   const workDir = await mkdtemp(path.join(tmpdir(), "boxoffice-e2e-"));
 
@@ -168,6 +198,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).finally(() => admin.end());
     }
+    if (kafkaNamespace && !options.kafkaNamespace)
+      await deleteNamespace(options.kafkaBrokers, kafkaNamespace);
     await rm(workDir, { recursive: true, force: true });
   };
 
@@ -189,6 +221,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       LOG_LEVEL: "warn",
       DATABASE_URL: databaseUrl,
       KAFKA_BROKERS: options.kafkaBrokers,
+      ...(kafkaNamespace ? { KAFKA_NAMESPACE: kafkaNamespace } : {}),
       ...(accountsPort ? { AUTH_JWKS_URL: `http://127.0.0.1:${accountsPort}/.well-known/jwks.json` } : {}),
       ...options.env,
     };

@@ -35,6 +35,15 @@ export const envFields = {
   /** `development` unless told otherwise; `production` turns off Sandbox and dev cookies. */
   nodeEnv: z.enum(["development", "test", "production"]).default("development"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /**
+   * `KAFKA_NAMESPACE`: optional prefix of every topic and consumer group this deployment uses, so
+   * several deployments or test runs can share one Kafka cluster (see `eventNames`). Letters, digits,
+   * `_` and `-`, at most 40 characters (Kafka topic names allow `[a-zA-Z0-9._-]`, Kafka docs).
+   */
+  kafkaNamespace: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]{1,40}$/, "use 1 to 40 letters, digits, _ or -")
+    .optional(),
   /** Comma-separated list → string[] (empty entries dropped). */
   csv: z.string().transform((s) =>
     s

@@ -1,8 +1,14 @@
 import { readFileSync } from "node:fs";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { AuthError, ANONYMOUS, type AuthResult } from "@boxoffice/auth-verify";
-import { boxofficeRegistry, createKafka, createRelay, ensureTopics, topicSpecsFor } from "@boxoffice/events";
-import { eventsLogger, startService, type Logger, type RunningService } from "@boxoffice/service-kit";
+import { createKafka, createRelay, ensureTopics, topicSpecsFor } from "@boxoffice/events";
+import {
+  eventNames,
+  eventsLogger,
+  startService,
+  type Logger,
+  type RunningService,
+} from "@boxoffice/service-kit";
 import { parse } from "graphql";
 import type { AccountsContext } from "./context.ts";
 import { ACCOUNTS_SCHEMA, createPrisma } from "./db.ts";
@@ -34,6 +40,7 @@ export async function startAccounts(
   const onQuery =
     options.onQuery ??
     (logger.isLevelEnabled("debug") ? (sql: string) => logger.debug({ sql }, "sql query") : undefined);
+  const { registry } = eventNames("accounts", env.KAFKA_NAMESPACE);
   const prisma = createPrisma(env.DATABASE_URL, onQuery);
   await prisma.$queryRaw`SELECT 1`;
   const services = await createAccountsServices(
@@ -48,10 +55,11 @@ export async function startAccounts(
       insecureDevCookies: env.AUTH_INSECURE_DEV_COOKIES ?? env.NODE_ENV === "development",
     },
     logger,
+    registry,
   );
   const log = eventsLogger(logger);
   const kafka = createKafka({ clientId: PRODUCER, brokers: env.KAFKA_BROKERS, logger: log });
-  await ensureTopics(kafka, topicSpecsFor(boxofficeRegistry, { partitions: 3, replicationFactor: 1 }));
+  await ensureTopics(kafka, topicSpecsFor(registry, { partitions: 3, replicationFactor: 1 }));
   const relay = createRelay({
     connectionString: env.DATABASE_URL,
     schema: ACCOUNTS_SCHEMA,

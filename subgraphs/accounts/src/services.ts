@@ -10,7 +10,12 @@ import {
   type SessionSigner,
   type Verifier,
 } from "@boxoffice/auth-verify";
-import { boxofficeRegistry, createPublisher } from "@boxoffice/events";
+import {
+  boxofficeRegistry,
+  createPublisher,
+  type BoxofficeEventDefinition,
+  type EventRegistry,
+} from "@boxoffice/events";
 import { badUserInput, type Logger } from "@boxoffice/service-kit";
 import DataLoader from "dataloader";
 import { GraphQLError } from "graphql";
@@ -51,8 +56,6 @@ export interface AccountsServices {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const publisher = createPublisher({ registry: boxofficeRegistry, producer: PRODUCER });
-
 /** Is `error` Prisma's unique-constraint violation (P2002)? */
 function isUniqueViolation(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "P2002";
@@ -67,7 +70,10 @@ export async function createAccountsServices(
   prisma: PrismaClient,
   auth: AuthSettings,
   logger: Logger,
+  /** Where `user.*` and `session.*` events go (default `boxofficeRegistry`: the standard topics). */
+  registry: EventRegistry<BoxofficeEventDefinition> = boxofficeRegistry,
 ): Promise<AccountsServices> {
+  const publisher = createPublisher({ registry, producer: PRODUCER });
   const currentKey = auth.signingKey
     ? await importSigningKey(JSON.parse(auth.signingKey) as JWK)
     : await generateSigningKey();

@@ -10,6 +10,8 @@ const schema = z
     /** PostgreSQL URL; the subgraph uses only its own schema, "payments". */
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
     KAFKA_BROKERS: envFields.csv.pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/)).min(1)),
+    /** Prefix of every topic and consumer group (several deployments on one cluster); unset = standard names. */
+    KAFKA_NAMESPACE: envFields.kafkaNamespace,
     /**
      * The payment provider. Only the built-in deterministic `sandbox` exists (src/providers/sandbox.ts);
      * it never moves money, so it is refused in production.

@@ -2,7 +2,6 @@ import { readFileSync } from "node:fs";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { createAuthContext, createSessionCookies, createVerifier } from "@boxoffice/auth-verify";
 import {
-  boxofficeRegistry,
   createKafka,
   ensureTopics,
   topicSpecsFor,
@@ -10,7 +9,13 @@ import {
   type EventConsumer,
   type EventRegistry,
 } from "@boxoffice/events";
-import { eventsLogger, startService, type Logger, type RunningService } from "@boxoffice/service-kit";
+import {
+  eventNames,
+  eventsLogger,
+  startService,
+  type Logger,
+  type RunningService,
+} from "@boxoffice/service-kit";
 import { createSessionDenylist, type SessionDenylist } from "@boxoffice/service-kit/denylist";
 import { parse } from "graphql";
 import type { StorefrontContext } from "./context.ts";
@@ -34,9 +39,9 @@ export interface StorefrontApp {
 }
 
 export interface StorefrontOptions {
-  /** Event registry (default `boxofficeRegistry`); tests pass one with unique topic names. */
+  /** Event registry (default: the standard topics, under `KAFKA_NAMESPACE` when set); tests pass one with unique topic names. */
   registry?: EventRegistry<BoxofficeEventDefinition>;
-  /** Consumer-group namespace (default `storefront`); tests pass a unique one. */
+  /** Consumer-group namespace (default `storefront`, or `<KAFKA_NAMESPACE>.storefront`); tests pass a unique one. */
   consumerGroupNamespace?: string;
   /** Read-model group id (default `<namespace>.read-model`): after a rebuild, the rebuild's group. */
   readModelGroupId?: string;
@@ -53,8 +58,9 @@ export async function startStorefront(
   logger: Logger,
   options: StorefrontOptions = {},
 ): Promise<StorefrontApp> {
-  const registry = options.registry ?? boxofficeRegistry;
-  const namespace = options.consumerGroupNamespace ?? "storefront";
+  const names = eventNames("storefront", env.KAFKA_NAMESPACE);
+  const registry = options.registry ?? names.registry;
+  const namespace = options.consumerGroupNamespace ?? names.consumerGroupNamespace;
   const log = eventsLogger(logger);
   const prisma = createPrisma(env.DATABASE_URL);
   await prisma.$queryRaw`SELECT 1`;

@@ -10,6 +10,8 @@ const schema = z
     /** PostgreSQL URL; the subgraph uses only its own schema, "storefront". */
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
     KAFKA_BROKERS: envFields.csv.pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/)).min(1)),
+    /** Prefix of every topic and consumer group (several deployments on one cluster); unset = standard names. */
+    KAFKA_NAMESPACE: envFields.kafkaNamespace,
     /** `iss` of session tokens: the accounts subgraph's AUTH_ISSUER. */
     AUTH_ISSUER: z.string().min(1).default("boxoffice-accounts"),
     /** `aud` of session tokens: the accounts subgraph's AUTH_AUDIENCE. */

@@ -2,7 +2,6 @@ import { readFileSync } from "node:fs";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { createAuthContext, createSessionCookies, createVerifier } from "@boxoffice/auth-verify";
 import {
-  boxofficeRegistry,
   createKafka,
   createPublisher,
   createRelay,
@@ -12,7 +11,13 @@ import {
   type EventConsumer,
   type EventRegistry,
 } from "@boxoffice/events";
-import { eventsLogger, startService, type Logger, type RunningService } from "@boxoffice/service-kit";
+import {
+  eventNames,
+  eventsLogger,
+  startService,
+  type Logger,
+  type RunningService,
+} from "@boxoffice/service-kit";
 import { createSessionDenylist, type SessionDenylist } from "@boxoffice/service-kit/denylist";
 import { parse } from "graphql";
 import type { TicketsContext } from "./context.ts";
@@ -39,9 +44,9 @@ export interface TicketsApp {
 export interface TicketsOptions {
   /** Called with every SQL statement (tests count round trips). */
   onQuery?: (sql: string) => void;
-  /** Event registry (default `boxofficeRegistry`); tests pass one with unique topic names. */
+  /** Event registry (default: the standard topics, under `KAFKA_NAMESPACE` when set); tests pass one with unique topic names. */
   registry?: EventRegistry<BoxofficeEventDefinition>;
-  /** Consumer-group namespace (default `tickets`); tests pass a unique one. */
+  /** Consumer-group namespace (default `tickets`, or `<KAFKA_NAMESPACE>.tickets`); tests pass a unique one. */
   consumerGroupNamespace?: string;
 }
 
@@ -56,8 +61,9 @@ export async function startTickets(
   logger: Logger,
   options: TicketsOptions = {},
 ): Promise<TicketsApp> {
-  const registry = options.registry ?? boxofficeRegistry;
-  const namespace = options.consumerGroupNamespace ?? "tickets";
+  const names = eventNames("tickets", env.KAFKA_NAMESPACE);
+  const registry = options.registry ?? names.registry;
+  const namespace = options.consumerGroupNamespace ?? names.consumerGroupNamespace;
   const log = eventsLogger(logger);
   const prisma = createPrisma(env.DATABASE_URL, options.onQuery);
   await prisma.$queryRaw`SELECT 1`;

@@ -1,0 +1,28 @@
+import { boxofficeRegistry, type BoxofficeEventDefinition, type EventRegistry } from "@boxoffice/events";
+
+/** Where a service's events travel: its topics and the namespace of its consumer groups. */
+export interface EventNames {
+  /** `boxofficeRegistry`, with every topic prefixed `<namespace>.` when a namespace is set. */
+  registry: EventRegistry<BoxofficeEventDefinition>;
+  /** `<service>` or `<namespace>.<service>`: consumer groups are `<this>.<consumer>`. */
+  consumerGroupNamespace: string;
+}
+
+/**
+ * The topic and consumer-group names of `service` under the optional `KAFKA_NAMESPACE`. Unset (the
+ * normal case) gives the standard names (`boxoffice.tickets.v1`, `orders.ticket-replica`, …); set, every
+ * topic becomes `<namespace>.<topic>` and every group `<namespace>.<service>.<consumer>`, so two
+ * deployments on one cluster neither read each other's events nor split each other's consumer groups.
+ * Every service of one deployment must use the same namespace.
+ *
+ * @param namespace a validated `KAFKA_NAMESPACE` (`envFields.kafkaNamespace`), or undefined.
+ * @throws EventsConfigError for a namespace Kafka would refuse in a topic name.
+ */
+export function eventNames(service: string, namespace: string | undefined): EventNames {
+  return namespace
+    ? {
+        registry: boxofficeRegistry.withTopicPrefix(namespace),
+        consumerGroupNamespace: `${namespace}.${service}`,
+      }
+    : { registry: boxofficeRegistry, consumerGroupNamespace: service };
+}
