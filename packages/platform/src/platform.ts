@@ -66,6 +66,15 @@ export interface Platform {
   processes: RunningProcess[];
   /** The subgraph URL by name, for direct checks. */
   subgraphUrl: (name: string) => string;
+  /** The environment process `name` was started with (to run its CLI against the same data). */
+  serviceEnv: (name: string) => NodeJS.ProcessEnv;
+  /** Stops process `name` (SIGTERM, SIGKILL after 15 s); the others keep running. */
+  stopService: (name: string) => Promise<void>;
+  /**
+   * Starts a stopped process `name` again, same port and environment; resolves when it is ready.
+   * @throws Error with its output when it exits or is not ready within 90 s.
+   */
+  startService: (name: string) => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -186,6 +195,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const databaseUrl = dbUrl.toString();
   const kafkaNamespace = options.kafkaNamespace ?? (options.databaseName ? undefined : dbName);
   const processes: RunningProcess[] = [];
+  const specs = new Map<string, { entry: string; cwd: string; env: NodeJS.ProcessEnv; port: number }>();
+  const launch = (name: string, cwd: string, env: NodeJS.ProcessEnv, port: number): RunningProcess => {
+    specs.set(name, { entry: "src/main.ts", cwd, env, port });
+    return start(name, "src/main.ts", cwd, env, port, options.onOutput);
+  };
+  const spec = (name: string) => {
+    const found = specs.get(name);
+    if (!found) throw new Error(`no process named ${name}`);
+    return found;
+  };
   const workDir = await mkdtemp(path.join(tmpdir(), "boxoffice-e2e-"));
 
   const stop = async () => {
@@ -244,9 +263,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         ...options.processEnv?.[s.name],
       };
       progress(`starting ${s.name} on port ${port}`);
-      processes.push(
-        start(s.name, "src/main.ts", path.join(ROOT, "subgraphs", s.name), env, port, options.onOutput),
-      );
+      processes.push(launch(s.name, path.join(ROOT, "subgraphs", s.name), env, port));
     }
     await Promise.all(
       processes.map(async (p) => {
@@ -266,9 +283,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     );
     const gatewayPort = options.ports?.gateway ?? (await freePort());
     progress(`starting gateway on port ${gatewayPort}`);
-    const gateway = start(
+    const gateway = launch(
       "gateway",
-      "src/main.ts",
       path.join(ROOT, "gateway"),
       {
         ...baseEnv,
@@ -277,7 +293,6 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         ...options.processEnv?.gateway,
       },
       gatewayPort,
-      options.onOutput,
     );
     processes.push(gateway);
     await waitReady(gateway, 60_000, options.signal);
@@ -286,6 +301,24 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       databaseUrl,
       processes,
       subgraphUrl: (name) => `http://127.0.0.1:${ports.get(name)}/graphql`,
+      serviceEnv: (name) => ({ ...spec(name).env }),
+      stopService: async (name) => {
+        spec(name);
+        const proc = processes.find((p) => p.name === name);
+        if (proc) await stopProcess(proc);
+      },
+      startService: async (name) => {
+        const { entry, cwd, env, port } = spec(name);
+        const index = processes.findIndex((p) => p.name === name);
+        const old = processes[index];
+        if (old && old.child.exitCode === null && old.child.signalCode === null) {
+          throw new Error(`${name} is still running`);
+        }
+        const proc = start(name, entry, cwd, env, port, options.onOutput);
+        if (index >= 0) processes[index] = proc;
+        else processes.push(proc);
+        await waitReady(proc, 90_000);
+      },
       stop,
     };
   } catch (error) {

@@ -21,6 +21,7 @@ import { parse } from "graphql";
 import type { StorefrontContext } from "./context.ts";
 import { createPrisma, type StorefrontTx } from "./db.ts";
 import type { StorefrontEnv } from "./env.ts";
+import { liveReadModelGroupId } from "./events/read-model-state.ts";
 import { createReadModelConsumer } from "./events/read-model.consumer.ts";
 import { resolvers } from "./resolvers/index.ts";
 import { createStorefrontServices, type StorefrontServices } from "./services.ts";
@@ -43,7 +44,10 @@ export interface StorefrontOptions {
   registry?: EventRegistry<BoxofficeEventDefinition>;
   /** Consumer-group namespace (default `storefront`, or `<KAFKA_NAMESPACE>.storefront`); tests pass a unique one. */
   consumerGroupNamespace?: string;
-  /** Read-model group id (default `<namespace>.read-model`): after a rebuild, the rebuild's group. */
+  /**
+   * Read-model group id. Default: the one `read_model_state` records (the last rebuild's group), else
+   * `<namespace>.read-model`.
+   */
   readModelGroupId?: string;
 }
 
@@ -51,7 +55,8 @@ export interface StorefrontOptions {
  * Starts the storefront subgraph: HTTP (GraphQL at /graphql, /healthz, /readyz), the session-denylist
  * consumer and the read-model consumer. It publishes nothing, so it has no outbox and no relay.
  *
- * @throws when the database or Kafka is unreachable at start, or the port is taken.
+ * @throws when the database or Kafka is unreachable at start, or the port is taken; UnfinishedRebuildError
+ *   when a rebuild of the read model was started and did not finish.
  */
 export async function startStorefront(
   env: StorefrontEnv,
@@ -64,6 +69,13 @@ export async function startStorefront(
   const log = eventsLogger(logger);
   const prisma = createPrisma(env.DATABASE_URL);
   await prisma.$queryRaw`SELECT 1`;
+  // Before anything else starts: a half-rebuilt read model must not be served.
+  const readModelGroup =
+    options.readModelGroupId ??
+    (await liveReadModelGroupId(prisma, namespace).catch(async (error: unknown) => {
+      await prisma.$disconnect();
+      throw error;
+    }));
 
   const kafka = createKafka({ clientId: "storefront", brokers: env.KAFKA_BROKERS, logger: log });
   await ensureTopics(kafka, topicSpecsFor(registry, { partitions: 3, replicationFactor: 1 }));
@@ -90,7 +102,7 @@ export async function startStorefront(
   const services = createStorefrontServices(prisma, verifier, logger);
   const readModel = createReadModelConsumer({
     service: namespace,
-    ...(options.readModelGroupId ? { groupId: options.readModelGroupId } : {}),
+    groupId: readModelGroup,
     kafka,
     prisma,
     registry,
