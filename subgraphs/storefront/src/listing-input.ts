@@ -67,7 +67,8 @@ export interface ListingsArgs {
 /**
  * Validates the `listings` arguments. Blank search text means no search.
  * @throws GraphQLError BAD_USER_INPUT naming the field: `first` outside 1–100, a negative or
- *   non-integer price bound, `minPrice` above `maxPrice`, search text over 200 characters, a bad cursor.
+ *   non-integer price bound, `minPrice` above `maxPrice`, search text over 200 characters or with a NUL
+ *   character, a bad cursor.
  */
 export function parseListingsArgs(args: ListingsArgs): ListingsQuery {
   const first = args.first ?? PAGE_DEFAULT;
@@ -90,6 +91,10 @@ export function parseListingsArgs(args: ListingsArgs): ListingsQuery {
   const search = filter.search?.trim() ?? "";
   if (search.length > SEARCH_MAX) {
     throw badUserInput(`filter.search must be at most ${SEARCH_MAX} characters.`, "filter.search");
+  }
+  // PostgreSQL text cannot hold U+0000 (it would fail as SQLSTATE 22021, an internal error).
+  if (search.includes("\u0000")) {
+    throw badUserInput("filter.search must not contain the NUL character.", "filter.search");
   }
   return {
     search: search === "" ? undefined : search,

@@ -197,6 +197,8 @@ describe("listings", () => {
     [{ filter: { minPrice: -1 } }, "filter.minPrice"],
     [{ filter: { minPrice: 10, maxPrice: 5 } }, "filter.minPrice"],
     [{ filter: { search: "x".repeat(201) } }, "filter.search"],
+    // PostgreSQL text cannot hold NUL (SQLSTATE 22021): refused up front, not a 500.
+    [{ filter: { search: "a\u0000" } }, "filter.search"],
   ])("refuses %j with BAD_USER_INPUT (%s)", async (variables, field) => {
     const { body } = await gql(harness, LISTINGS, variables);
     expect(body.data?.listings ?? null).toBeNull();
