@@ -136,6 +136,15 @@ export const paymentFailedV1 = defineEvent({
   schema: payment,
 });
 
+export const paymentRefundedV1 = defineEvent({
+  type: "payment.refunded",
+  version: 1,
+  aggregateType: "payment",
+  description:
+    "A captured payment was returned to the buyer because its order could not be completed (cancelled or expired before the capture was applied).",
+  schema: payment,
+});
+
 /** Production topic names per aggregate type. */
 export const BOXOFFICE_TOPICS = {
   user: "boxoffice.accounts.v1",
@@ -156,6 +165,7 @@ export const BOXOFFICE_EVENTS = [
   orderCompletedV1,
   paymentSucceededV1,
   paymentFailedV1,
+  paymentRefundedV1,
 ] as const;
 
 export type BoxofficeEventDefinition = (typeof BOXOFFICE_EVENTS)[number];

@@ -11,6 +11,7 @@ export {
   orderCompletedV1,
   orderCreatedV1,
   paymentFailedV1,
+  paymentRefundedV1,
   paymentSucceededV1,
   sessionRevokedV1,
   ticketCreatedV1,

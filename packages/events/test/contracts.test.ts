@@ -40,7 +40,7 @@ describe("contracts and registry", () => {
       "boxoffice.tickets.v1",
     ]);
     expect(boxofficeRegistry.topicFor("session")).toBe(BOXOFFICE_TOPICS.user);
-    expect(BOXOFFICE_EVENTS.map((d) => `${d.type}@${d.version}`)).toHaveLength(9);
+    expect(BOXOFFICE_EVENTS.map((d) => `${d.type}@${d.version}`)).toHaveLength(10);
     expect(topicSpecsFor(boxofficeRegistry, { partitions: 6, replicationFactor: 3 })).toContainEqual({
       topic: "boxoffice.tickets.v1.dlq",
       partitions: 1,

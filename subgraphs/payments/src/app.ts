@@ -28,6 +28,7 @@ import { PRODUCER } from "./events/payment-events.ts";
 import type { PaymentProvider } from "./providers/payment-provider.ts";
 import { createSandboxProvider } from "./providers/sandbox.ts";
 import { resolvers } from "./resolvers/index.ts";
+import { createRefundWorker, type RefundWorker } from "./refund.worker.ts";
 import { createPaymentsServices, type PaymentsServices } from "./services.ts";
 
 const typeDefs = parse(readFileSync(new URL("./schema.graphql", import.meta.url), "utf8"));
@@ -39,6 +40,8 @@ export interface PaymentsApp {
   denylist: SessionDenylist;
   /** The order-event consumer (`<namespace>.order-replica`). */
   orders: EventConsumer<BoxofficeEventDefinition, PaymentsTx>;
+  /** Returns captured payments of cancelled orders (refund.worker.ts). */
+  refunds: RefundWorker;
   /** Stops HTTP, the consumers, the relay and Prisma, in that order. */
   stop: () => Promise<void>;
 }
@@ -110,6 +113,14 @@ export async function startPayments(
     logger,
     ...(options.attemptLeaseMs !== undefined ? { attemptLeaseMs: options.attemptLeaseMs } : {}),
   });
+  const refunds = createRefundWorker({
+    prisma,
+    provider,
+    publisher,
+    pollIntervalMs: env.PAYMENTS_REFUND_POLL_MS,
+    ...(options.attemptLeaseMs !== undefined ? { attemptLeaseMs: options.attemptLeaseMs } : {}),
+    logger: log,
+  });
   const orders = createOrderReplicaConsumer({ service: namespace, kafka, prisma, registry, logger: log });
   const relay = createRelay({
     connectionString: env.DATABASE_URL,
@@ -121,6 +132,7 @@ export async function startPayments(
   await relay.start();
   await denylist.start();
   await orders.start();
+  refunds.start();
   const auth = createAuthContext(verifier);
 
   const service = await startService<PaymentsContext>({
@@ -144,9 +156,10 @@ export async function startPayments(
     shutdown: [
       { name: "session-denylist consumer", run: async () => void (await denylist.stop()) },
       { name: "order-replica consumer", run: async () => void (await orders.stop()) },
+      { name: "refund worker", run: () => refunds.stop() },
       { name: "outbox relay", run: async () => void (await relay.stop()) },
       { name: "prisma", run: () => prisma.$disconnect() },
     ],
   });
-  return { service, services, denylist, orders, stop: service.stop };
+  return { service, services, denylist, orders, refunds, stop: service.stop };
 }

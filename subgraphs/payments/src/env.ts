@@ -17,6 +17,8 @@ const schema = z
      * it never moves money, so it is refused in production.
      */
     PAYMENTS_PROVIDER: z.enum(["sandbox"]).default("sandbox"),
+    /** Refund worker poll interval when idle, ms (src/refund.worker.ts). */
+    PAYMENTS_REFUND_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
     /** `iss` of session tokens: the accounts subgraph's AUTH_ISSUER. */
     AUTH_ISSUER: z.string().min(1).default("boxoffice-accounts"),
     /** `aud` of session tokens: the accounts subgraph's AUTH_AUDIENCE. */

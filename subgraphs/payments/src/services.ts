@@ -10,7 +10,9 @@
  * 2. Outside any transaction: call the provider with the PAYMENT ID as the provider's idempotency
  *    key (providers are idempotent by key: a repeated call returns the first outcome).
  * 3. Transaction 2: record the outcome (SUCCEEDED/FAILED) and write `payment.succeeded` /
- *    `payment.failed` to the outbox, atomically.
+ *    `payment.failed` to the outbox, atomically. A capture for an order the replica meanwhile knows as
+ *    CANCELLED is marked REFUND_PENDING in the same transaction (refunds.ts; the refund worker returns
+ *    the money).
  *
  * A crash (or a lost database connection) between 2 and 3 leaves a PENDING payment whose provider
  * charge may exist. Retrying with the same idempotency key finds that PENDING payment, calls the
@@ -28,7 +30,7 @@
 import type { Verifier } from "@boxoffice/auth-verify";
 import { forbiddenError } from "@boxoffice/auth-verify";
 import { errorMessage, type BoxofficeEventDefinition, type Publisher } from "@boxoffice/events";
-import { notFound, type Logger } from "@boxoffice/service-kit";
+import { eventsLogger, notFound, type Logger } from "@boxoffice/service-kit";
 import DataLoader from "dataloader";
 import { GraphQLError } from "graphql";
 import { v7 as uuidv7 } from "uuid";
@@ -43,6 +45,7 @@ import {
   tokenFingerprint,
 } from "./payment-input.ts";
 import type { ChargeResult, PaymentProvider } from "./providers/payment-provider.ts";
+import { requestRefunds } from "./refunds.ts";
 
 /** `payForOrder` arguments as the client sends them (validated here). */
 export interface PayForOrderInput {
@@ -123,6 +126,7 @@ type Claim =
 /** Builds the payments services. */
 export function createPaymentsServices(options: PaymentsServicesOptions): PaymentsServices {
   const { prisma, verifier, publisher, provider, logger } = options;
+  const eventsLog = eventsLogger(logger);
   const leaseMs = options.attemptLeaseMs ?? 30_000;
   const leaseSeconds = leaseMs / 1000;
   const waitForAttemptMs = options.waitForAttemptMs ?? 10_000;
@@ -236,6 +240,9 @@ export function createPaymentsServices(options: PaymentsServicesOptions): Paymen
       );
     }
     return prisma.$transaction(async (tx: PaymentsTx) => {
+      // The replica row's lock first: an `order.cancelled` being applied concurrently either commits
+      // before (we see CANCELLED below) or after (its handler sees this SUCCEEDED) — refunds.ts.
+      await tx.$queryRaw`SELECT 1 FROM order_replica WHERE order_id = ${payment.orderId}::uuid FOR UPDATE`;
       const recorded = await tx.payment.updateMany({
         where: { id: payment.id, status: "PENDING" },
         data: {
@@ -251,6 +258,10 @@ export function createPaymentsServices(options: PaymentsServicesOptions): Paymen
       // Zero rows: another request recorded this payment's outcome first (its lease had expired);
       // the provider answered both with the same outcome, and the event exists already.
       if (recorded.count === 1) await publishPaymentOutcome(tx, publisher, final);
+      // Captured, but the order was cancelled meanwhile: the money goes back (refund worker).
+      if (final.status === "SUCCEEDED" && (await requestRefunds(tx, final.orderId, eventsLog)).length > 0) {
+        return tx.payment.findUniqueOrThrow({ where: { id: payment.id } });
+      }
       return final;
     });
   }

@@ -31,7 +31,7 @@ export function createOrderReplicaConsumer(options: {
     transaction: (fn) => options.prisma.$transaction(fn),
     handlers: {
       "order.created": orderCreatedHandler(),
-      "order.cancelled": orderCancelledHandler(),
+      "order.cancelled": orderCancelledHandler(options.logger),
       "order.completed": orderCompletedHandler(),
     },
     ...(options.logger ? { logger: options.logger } : {}),

@@ -3,7 +3,8 @@
  * payment, written to the outbox in the transaction that records the provider's outcome
  * (packages/events, transactional outbox). The PENDING phase before it is internal and publishes
  * nothing, so the outcome event is the payment aggregate's version 1; the outbox's unique
- * (aggregate, version) index makes a second outcome event for one payment impossible.
+ * (aggregate, version) index makes a second outcome event for one payment impossible. A captured
+ * payment that is refunded (refunds.ts) then publishes `payment.refunded`, version 2, once.
  */
 import type { BoxofficeEventDefinition, Publisher } from "@boxoffice/events";
 import type { PaymentsTx } from "../db.ts";
@@ -12,8 +13,10 @@ import type { Payment } from "../generated/prisma/client.ts";
 /** The `producer` written to every envelope this subgraph publishes. */
 export const PRODUCER = "payments";
 
-/** The aggregate version of a payment's (only) event. */
+/** The aggregate version of a payment's outcome event. */
 export const PAYMENT_EVENT_VERSION = 1;
+/** The aggregate version of `payment.refunded` (after the outcome `payment.succeeded`). */
+export const PAYMENT_REFUNDED_VERSION = 2;
 
 /**
  * Writes the outcome event of a SUCCEEDED or FAILED `payment` to the outbox through `tx`:
@@ -48,4 +51,31 @@ export async function publishPaymentOutcome(
   } else {
     throw new Error(`payment ${payment.id} is ${payment.status}: only an outcome is published`);
   }
+}
+
+/**
+ * Writes `payment.refunded` for a REFUNDED `payment` to the outbox through `tx`: data
+ * `{ paymentId, orderId, amountMinor, currency }`, aggregate version 2.
+ * @throws Error for a payment that is not REFUNDED (a bug); the driver's unique violation when this
+ *   payment's refund event was already written.
+ */
+export async function publishPaymentRefunded(
+  tx: PaymentsTx,
+  publisher: Publisher<BoxofficeEventDefinition>,
+  payment: Payment,
+): Promise<void> {
+  if (payment.status !== "REFUNDED")
+    throw new Error(`payment ${payment.id} is ${payment.status}, not REFUNDED`);
+  await publisher.publish(tx, {
+    type: "payment.refunded",
+    schemaVersion: 1,
+    aggregateId: payment.id,
+    aggregateVersion: PAYMENT_REFUNDED_VERSION,
+    data: {
+      paymentId: payment.id,
+      orderId: payment.orderId,
+      amountMinor: payment.amountMinor,
+      currency: payment.currency,
+    },
+  });
 }

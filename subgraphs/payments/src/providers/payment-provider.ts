@@ -25,6 +25,22 @@ export interface ChargeRequest {
 export type ChargeResult =
   { outcome: "succeeded"; reference: string } | { outcome: "declined"; reference: string; reason: string };
 
+/** One refund request: return a captured charge in full. */
+export interface RefundRequest {
+  /** Unique per refund (`refund-<payment id>`): the provider's idempotency key for the refund. */
+  idempotencyKey: string;
+  /** The provider's reference of the captured charge (`ChargeResult.reference`). */
+  chargeReference: string;
+  /** Amount in minor units of `currency`: the whole charge. */
+  amountMinor: number;
+  currency: string;
+}
+
+/** The provider returned the money (final; the same key returns the same result again). */
+export interface RefundResult {
+  reference: string;
+}
+
 /**
  * The provider could not decide now (timeout, 5xx, rate limit): nothing is known to be charged or
  * declined, and the same request may be retried with the same idempotency key.
@@ -45,4 +61,13 @@ export interface PaymentProvider {
    *   PENDING and is retried under the same key, never re-created).
    */
   charge(request: ChargeRequest): Promise<ChargeResult>;
+  /**
+   * Refunds the captured charge `request.chargeReference` in full, at most once per
+   * `request.idempotencyKey`.
+   *
+   * @returns the refund's reference (the same key returns the same refund again).
+   * @throws TransientProviderError when the outcome is undecided: retry with the same key; any other
+   *   error is treated the same way (the refund stays pending and is retried).
+   */
+  refund(request: RefundRequest): Promise<RefundResult>;
 }

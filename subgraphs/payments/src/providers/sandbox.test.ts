@@ -48,4 +48,23 @@ describe("sandbox provider", () => {
     expect(await sandbox.charge(request("tok_transient_3", "pay-2"))).toMatchObject({ outcome: "succeeded" });
     expect(sandbox.charges().map((c) => c.idempotencyKey)).toEqual(["pay-1", "pay-2"]);
   });
+
+  it("refund returns a capture once per key and once per charge; an unknown charge is a caller bug", async () => {
+    const sandbox = createSandboxProvider();
+    const charge = await sandbox.charge(request("tok_success"));
+    if (charge.outcome !== "succeeded") throw new Error("expected a capture");
+    const refund = {
+      idempotencyKey: "refund-pay-1",
+      chargeReference: charge.reference,
+      amountMinor: 8_500,
+      currency: "EUR",
+    };
+    const first = await sandbox.refund(refund);
+    expect(await sandbox.refund(refund)).toEqual(first);
+    expect(await sandbox.refund({ ...refund, idempotencyKey: "another-key" })).toEqual(first);
+    expect(sandbox.refunds()).toEqual([{ ...refund, reference: first.reference }]);
+    await expect(
+      sandbox.refund({ ...refund, idempotencyKey: "k", chargeReference: "sbx_ch_nope" }),
+    ).rejects.toThrow(TypeError);
+  });
 });

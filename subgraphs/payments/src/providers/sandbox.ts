@@ -12,6 +12,10 @@
  * | `tok_transient_<n>` (n 1–9) | the first n calls for a key fail transiently, then captured       |
  * | anything else               | declined, reason `invalid_token`                                  |
  *
+ * Refunds: `refund` returns a capture of this sandbox in full, once per refund idempotency key
+ * (`refunds()`); a refund of a charge it never captured is a `TypeError` (a bug in the caller). The
+ * network double in the tests can make any call fail transiently.
+ *
  * Idempotency (as real providers): the first DECIDED outcome for an idempotency key is remembered and
  * returned for every later call with that key, whatever token is sent; only a decided capture counts
  * as a charge (`charges()`). Transient failures are counted per key and decide nothing. State lives in
@@ -24,6 +28,8 @@ import {
   type ChargeRequest,
   type ChargeResult,
   type PaymentProvider,
+  type RefundRequest,
+  type RefundResult,
 } from "./payment-provider.ts";
 
 /** The sandbox's documented test tokens. */
@@ -39,9 +45,16 @@ export interface SandboxCharge extends ChargeRequest {
   reference: string;
 }
 
+/** A refund the sandbox made. */
+export interface SandboxRefund extends RefundRequest {
+  reference: string;
+}
+
 export interface SandboxProvider extends PaymentProvider {
   /** Every capture made, in order: one per idempotency key at most. */
   charges(): readonly SandboxCharge[];
+  /** Every refund made, in order: one per refund idempotency key at most, one per charge at most. */
+  refunds(): readonly SandboxRefund[];
   /** How many times `charge` was called with this key (decided or not). */
   calls(idempotencyKey: string): number;
 }
@@ -54,7 +67,7 @@ function transientFailures(token: string): number | null {
 }
 
 /** A deterministic reference for a key: the same key always yields the same reference. */
-function reference(prefix: string, idempotencyKey: string): string {
+function referenceFor(prefix: string, idempotencyKey: string): string {
   return `${prefix}_${createHash("sha256").update(idempotencyKey).digest("hex").slice(0, 24)}`;
 }
 
@@ -63,10 +76,27 @@ export function createSandboxProvider(): SandboxProvider {
   const decided = new Map<string, ChargeResult>();
   const callCounts = new Map<string, number>();
   const captured: SandboxCharge[] = [];
+  const refunded: SandboxRefund[] = [];
 
   return {
     name: "sandbox",
     charges: () => captured,
+    refunds: () => refunded,
+    refund(request): Promise<RefundResult> {
+      const known = refunded.find(
+        (r) => r.idempotencyKey === request.idempotencyKey || r.chargeReference === request.chargeReference,
+      );
+      if (known) return Promise.resolve({ reference: known.reference });
+      const charge = captured.find((c) => c.reference === request.chargeReference);
+      if (!charge) {
+        return Promise.reject(
+          new TypeError(`sandbox: no captured charge ${request.chargeReference} to refund`),
+        );
+      }
+      const reference = referenceFor("sbx_re", request.idempotencyKey);
+      refunded.push({ ...request, reference });
+      return Promise.resolve({ reference });
+    },
     calls: (key) => callCounts.get(key) ?? 0,
     charge(request) {
       const call = (callCounts.get(request.idempotencyKey) ?? 0) + 1;
@@ -82,7 +112,7 @@ export function createSandboxProvider(): SandboxProvider {
       }
       let result: ChargeResult;
       if (request.token === SANDBOX_TOKENS.success || failures !== null) {
-        result = { outcome: "succeeded", reference: reference("sbx_ch", request.idempotencyKey) };
+        result = { outcome: "succeeded", reference: referenceFor("sbx_ch", request.idempotencyKey) };
         captured.push({ ...request, reference: result.reference });
       } else {
         const reason =
@@ -91,7 +121,7 @@ export function createSandboxProvider(): SandboxProvider {
             : request.token === SANDBOX_TOKENS.insufficientFunds
               ? "insufficient_funds"
               : "invalid_token";
-        result = { outcome: "declined", reference: reference("sbx_dc", request.idempotencyKey), reason };
+        result = { outcome: "declined", reference: referenceFor("sbx_dc", request.idempotencyKey), reason };
       }
       decided.set(request.idempotencyKey, result);
       return Promise.resolve(result);

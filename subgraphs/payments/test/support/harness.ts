@@ -31,7 +31,7 @@ import {
 import pg from "pg";
 import { startPayments, type PaymentsApp } from "../../src/app.ts";
 import { paymentsEnv } from "../../src/env.ts";
-import type { PaymentProvider } from "../../src/providers/payment-provider.ts";
+import { TransientProviderError, type PaymentProvider } from "../../src/providers/payment-provider.ts";
 import { createSandboxProvider, type SandboxProvider } from "../../src/providers/sandbox.ts";
 
 const PAYMENTS_DIR = path.resolve(import.meta.dirname, "../..");
@@ -51,6 +51,8 @@ export interface NetworkFaults {
   loseResponses: number;
   /** When set, the next call waits for this promise before reaching the sandbox. */
   holdNext: Promise<void> | null;
+  /** The next N refunds fail transiently before reaching the sandbox. */
+  failRefunds: number;
 }
 
 export interface Harness {
@@ -82,6 +84,13 @@ function networkDouble(sandbox: SandboxProvider, network: NetworkFaults): Paymen
       }
       return result;
     },
+    async refund(request) {
+      if (network.failRefunds > 0) {
+        network.failRefunds -= 1;
+        throw new TransientProviderError("refund timed out (network double)");
+      }
+      return sandbox.refund(request);
+    },
   };
 }
 
@@ -105,7 +114,7 @@ export async function startHarness(): Promise<Harness> {
     AUTH_JWKS_URL: accountsUrl().replace(/\/graphql$/, "/.well-known/jwks.json"),
   });
   const sandbox = createSandboxProvider();
-  const network: NetworkFaults = { loseResponses: 0, holdNext: null };
+  const network: NetworkFaults = { loseResponses: 0, holdNext: null, failRefunds: 0 };
   const app = await startPayments(env, createLogger("payments", "silent"), {
     onQuery: (sql) => queries.push(sql),
     registry,
