@@ -291,6 +291,87 @@ describe("purchase journeys through the gateway", () => {
   });
 });
 
+describe("cancel and pay at the same instant, through the gateway", () => {
+  const ORDERS = 8;
+
+  it(`${ORDERS} orders each cancelled and paid at once: an order either completes (ticket sold) or is cancelled with any capture refunded`, async () => {
+    const seller = await client.newUser("seller");
+    const buyer = await client.newUser("buyer");
+    const word = uniqueWord();
+    const orders: { orderId: string; ticketId: string }[] = [];
+    for (let i = 0; i < ORDERS; i += 1) {
+      const ticketId = await client.listTicket(seller, `Undecided ${word} ${i}`, 2000 + i);
+      const order = (await client.createOrder(ticketId, buyer)).body.data?.createOrder as { id: string };
+      orders.push({ orderId: order.id, ticketId });
+    }
+    // payForOrder must know every order (its replica), so the race is cancel-vs-capture, not NOT_FOUND.
+    await eventually(
+      () =>
+        sql<{ n: string }>(
+          platform,
+          "SELECT count(*) AS n FROM payments.order_replica WHERE order_id = ANY($1::uuid[])",
+          [orders.map((o) => o.orderId)],
+        ),
+      (rows) => rows[0]?.n === String(ORDERS),
+    );
+    await Promise.all(
+      orders.map(({ orderId }) =>
+        Promise.all([
+          client.gql(
+            `mutation ($id: ID!) { cancelOrder(id: $id) { status } }`,
+            { id: orderId },
+            buyer.cookie,
+          ),
+          client.gql(
+            `mutation ($o: ID!, $k: String!) { payForOrder(orderId: $o, paymentToken: "tok_success", idempotencyKey: $k) { status } }`,
+            { o: orderId, k: `race-${orderId}` },
+            buyer.cookie,
+          ),
+        ]),
+      ),
+    );
+
+    interface Outcome {
+      order: string;
+      ticket: string;
+      payments: string[];
+    }
+    const outcome = async ({
+      orderId,
+      ticketId,
+    }: {
+      orderId: string;
+      ticketId: string;
+    }): Promise<Outcome> => ({
+      order: (await client.orderStatus(orderId, buyer)) ?? "missing",
+      ticket: (
+        (await client.gql(`query ($id: ID!) { ticket(id: $id) { status } }`, { id: ticketId })).body.data
+          ?.ticket as {
+          status: string;
+        }
+      ).status,
+      payments: (
+        await sql<{ status: string }>(
+          platform,
+          "SELECT status::text FROM payments.payments WHERE order_id = $1",
+          [orderId],
+        )
+      ).map((p) => p.status),
+    });
+    // Settled: a completed order with its one capture and a sold ticket, or a cancelled order whose
+    // ticket is free again and whose captures (if any) have been returned.
+    const settled = (o: Outcome) =>
+      (o.order === "COMPLETED" && o.ticket === "SOLD" && JSON.stringify(o.payments) === '["SUCCEEDED"]') ||
+      (o.order === "CANCELLED" &&
+        o.ticket === "AVAILABLE" &&
+        o.payments.every((p) => p === "REFUNDED" || p === "FAILED"));
+    const outcomes = await Promise.all(orders.map((o) => eventually(() => outcome(o), settled, 30_000)));
+    for (const o of outcomes) expect(o, JSON.stringify(o)).toSatisfy(settled);
+    const tally = outcomes.map((o) => `${o.order}${o.payments.length ? `/${o.payments.join("+")}` : ""}`);
+    console.log(`cancel+pay at once, ${ORDERS} orders: ${tally.sort().join(", ")}`);
+  });
+});
+
 describe("the booking race through the gateway", () => {
   const ROUNDS = 50;
 
