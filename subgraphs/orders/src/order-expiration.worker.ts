@@ -10,7 +10,8 @@
  * commit in the same transaction, so an order is cancelled, and announced, exactly once.
  */
 import type { BoxofficeEventDefinition, EventsLogger, Publisher } from "@boxoffice/events";
-import { errorMessage, silentLogger } from "@boxoffice/events";
+import { silentLogger } from "@boxoffice/events";
+import { createPollingLoop } from "@boxoffice/service-kit";
 import type { PrismaClient } from "./db.ts";
 import { publishOrderState } from "./events/order-events.ts";
 
@@ -44,10 +45,6 @@ export function createOrderExpirationWorker(options: OrderExpirationWorkerOption
   const { prisma, publisher, pollIntervalMs } = options;
   const batchSize = options.batchSize ?? 100;
   const logger = options.logger ?? silentLogger;
-  let running = false;
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<void> | undefined;
-  let lastError: string | null = null;
   let cancelledTotal = 0;
 
   const runOnce = () =>
@@ -76,36 +73,22 @@ export function createOrderExpirationWorker(options: OrderExpirationWorkerOption
       return cancelled;
     });
 
-  const tick = async () => {
-    let again = false;
-    try {
+  const loop = createPollingLoop({
+    name: "order expiration",
+    pollIntervalMs,
+    logger,
+    poll: async () => {
       const cancelled = await runOnce();
       cancelledTotal += cancelled.length;
-      lastError = null;
       if (cancelled.length > 0) logger.info("expired orders cancelled", { count: cancelled.length });
-      again = cancelled.length === batchSize;
-    } catch (error) {
-      lastError = errorMessage(error);
-      logger.error("order expiration poll failed", { error: lastError });
-    }
-    if (running) timer = setTimeout(schedule, again ? 0 : pollIntervalMs);
-  };
-  const schedule = () => {
-    inFlight = tick();
-  };
+      return cancelled.length === batchSize;
+    },
+  });
 
   return {
-    start() {
-      if (running) return;
-      running = true;
-      schedule();
-    },
+    start: () => loop.start(),
     runOnce,
-    async stop() {
-      running = false;
-      clearTimeout(timer);
-      await inFlight;
-    },
-    status: () => ({ running, lastError, cancelledTotal }),
+    stop: () => loop.stop(),
+    status: () => ({ ...loop.status(), cancelledTotal }),
   };
 }

@@ -19,6 +19,7 @@ import {
   type EventsLogger,
   type Publisher,
 } from "@boxoffice/events";
+import { createPollingLoop } from "@boxoffice/service-kit";
 import type { PaymentsTx, PrismaClient } from "./db.ts";
 import { publishPaymentRefunded } from "./events/payment-events.ts";
 import type { Payment } from "./generated/prisma/client.ts";
@@ -58,10 +59,6 @@ export function createRefundWorker(options: RefundWorkerOptions): RefundWorker {
   const leaseSeconds = (options.attemptLeaseMs ?? 30_000) / 1000;
   const batchSize = options.batchSize ?? 20;
   const logger = options.logger ?? silentLogger;
-  let running = false;
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<void> | undefined;
-  let lastError: string | null = null;
   let refundedTotal = 0;
 
   const claim = () =>
@@ -129,36 +126,22 @@ export function createRefundWorker(options: RefundWorkerOptions): RefundWorker {
     return refunded;
   };
 
-  const tick = async () => {
-    let again = false;
-    try {
+  const loop = createPollingLoop({
+    name: "refund",
+    pollIntervalMs,
+    logger,
+    poll: async () => {
       const refunded = await runOnce();
       refundedTotal += refunded.length;
-      lastError = null;
       if (refunded.length > 0) logger.info("payments refunded", { count: refunded.length });
-      again = refunded.length === batchSize;
-    } catch (error) {
-      lastError = errorMessage(error);
-      logger.error("refund poll failed", { error: lastError });
-    }
-    if (running) timer = setTimeout(schedule, again ? 0 : pollIntervalMs);
-  };
-  const schedule = () => {
-    inFlight = tick();
-  };
+      return refunded.length === batchSize;
+    },
+  });
 
   return {
-    start() {
-      if (running) return;
-      running = true;
-      schedule();
-    },
+    start: () => loop.start(),
     runOnce,
-    async stop() {
-      running = false;
-      clearTimeout(timer);
-      await inFlight;
-    },
-    status: () => ({ running, lastError, refundedTotal }),
+    stop: () => loop.stop(),
+    status: () => ({ ...loop.status(), refundedTotal }),
   };
 }
