@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { buildSubgraphSchema } from "@apollo/subgraph";
-import { createAuthContext, createSessionCookies, createVerifier } from "@boxoffice/auth-verify";
 import {
   createKafka,
   createPublisher,
@@ -18,7 +17,8 @@ import {
   type Logger,
   type RunningService,
 } from "@boxoffice/service-kit";
-import { createSessionDenylist, type SessionDenylist } from "@boxoffice/service-kit/denylist";
+import type { SessionDenylist } from "@boxoffice/service-kit/denylist";
+import { createSubgraphAuth } from "@boxoffice/service-kit/subgraph-auth";
 import { parse } from "graphql";
 import type { OrdersContext } from "./context.ts";
 import { createPrisma, ORDERS_SCHEMA, type OrdersTx } from "./db.ts";
@@ -80,7 +80,8 @@ export async function startOrders(
   await ensureTopics(kafka, topicSpecsFor(registry, { partitions: 3, replicationFactor: 1 }));
   const publisher = createPublisher({ registry, producer: PRODUCER });
 
-  const denylist = createSessionDenylist<OrdersTx>({
+  const sessionAuth = createSubgraphAuth<OrdersTx>({
+    env,
     service: namespace,
     kafka,
     db: prisma,
@@ -88,17 +89,7 @@ export async function startOrders(
     registry,
     logger: log,
   });
-  const cookies = createSessionCookies({
-    environment: env.NODE_ENV,
-    insecureDevelopmentMode: env.AUTH_INSECURE_DEV_COOKIES ?? env.NODE_ENV === "development",
-  });
-  const verifier = createVerifier({
-    issuer: env.AUTH_ISSUER,
-    audience: env.AUTH_AUDIENCE,
-    keys: { jwksUrl: env.AUTH_JWKS_URL },
-    cookies,
-    isRevoked: (sessionId) => denylist.isRevoked(sessionId),
-  });
+  const { denylist, verifier } = sessionAuth;
   const services = createOrdersServices(prisma, verifier, publisher, logger, env.ORDER_EXPIRATION_SECONDS);
   const tickets = createTicketReplicaConsumer({ service: namespace, kafka, prisma, registry, logger: log });
   const payments = createPaymentsConsumer({
@@ -127,7 +118,6 @@ export async function startOrders(
   await tickets.start();
   await payments.start();
   if (options.expirationWorker ?? true) expiration.start();
-  const auth = createAuthContext(verifier);
 
   const service = await startService<OrdersContext>({
     name: "orders",
@@ -137,7 +127,7 @@ export async function startOrders(
     schema: buildSubgraphSchema({ typeDefs, resolvers }),
     context: async ({ req, scope }) => ({
       ...scope,
-      ...(await auth({ req })),
+      ...(await sessionAuth.context({ req })),
       services,
       loaders: { order: services.orderLoader() },
     }),

@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { buildSubgraphSchema } from "@apollo/subgraph";
-import { createAuthContext, createSessionCookies, createVerifier } from "@boxoffice/auth-verify";
 import {
   createKafka,
   createPublisher,
@@ -18,7 +17,8 @@ import {
   type Logger,
   type RunningService,
 } from "@boxoffice/service-kit";
-import { createSessionDenylist, type SessionDenylist } from "@boxoffice/service-kit/denylist";
+import type { SessionDenylist } from "@boxoffice/service-kit/denylist";
+import { createSubgraphAuth } from "@boxoffice/service-kit/subgraph-auth";
 import { parse } from "graphql";
 import type { PaymentsContext } from "./context.ts";
 import { createPrisma, PAYMENTS_SCHEMA, type PaymentsTx } from "./db.ts";
@@ -84,7 +84,8 @@ export async function startPayments(
   await ensureTopics(kafka, topicSpecsFor(registry, { partitions: 3, replicationFactor: 1 }));
   const publisher = createPublisher({ registry, producer: PRODUCER });
 
-  const denylist = createSessionDenylist<PaymentsTx>({
+  const sessionAuth = createSubgraphAuth<PaymentsTx>({
+    env,
     service: namespace,
     kafka,
     db: prisma,
@@ -92,17 +93,7 @@ export async function startPayments(
     registry,
     logger: log,
   });
-  const cookies = createSessionCookies({
-    environment: env.NODE_ENV,
-    insecureDevelopmentMode: env.AUTH_INSECURE_DEV_COOKIES ?? env.NODE_ENV === "development",
-  });
-  const verifier = createVerifier({
-    issuer: env.AUTH_ISSUER,
-    audience: env.AUTH_AUDIENCE,
-    keys: { jwksUrl: env.AUTH_JWKS_URL },
-    cookies,
-    isRevoked: (sessionId) => denylist.isRevoked(sessionId),
-  });
+  const { denylist, verifier } = sessionAuth;
   // PAYMENTS_PROVIDER has one value today: "sandbox".
   const provider = options.provider ?? createSandboxProvider();
   const services = createPaymentsServices({
@@ -133,7 +124,6 @@ export async function startPayments(
   await denylist.start();
   await orders.start();
   refunds.start();
-  const auth = createAuthContext(verifier);
 
   const service = await startService<PaymentsContext>({
     name: "payments",
@@ -143,7 +133,7 @@ export async function startPayments(
     schema: buildSubgraphSchema({ typeDefs, resolvers }),
     context: async ({ req, scope }) => ({
       ...scope,
-      ...(await auth({ req })),
+      ...(await sessionAuth.context({ req })),
       services,
       loaders: { payment: services.paymentLoader() },
     }),

@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { buildSubgraphSchema } from "@apollo/subgraph";
-import { createAuthContext, createSessionCookies, createVerifier } from "@boxoffice/auth-verify";
 import {
   createKafka,
   ensureTopics,
@@ -16,7 +15,8 @@ import {
   type Logger,
   type RunningService,
 } from "@boxoffice/service-kit";
-import { createSessionDenylist, type SessionDenylist } from "@boxoffice/service-kit/denylist";
+import type { SessionDenylist } from "@boxoffice/service-kit/denylist";
+import { createSubgraphAuth } from "@boxoffice/service-kit/subgraph-auth";
 import { parse } from "graphql";
 import type { StorefrontContext } from "./context.ts";
 import { createPrisma, type StorefrontTx } from "./db.ts";
@@ -80,7 +80,8 @@ export async function startStorefront(
   const kafka = createKafka({ clientId: "storefront", brokers: env.KAFKA_BROKERS, logger: log });
   await ensureTopics(kafka, topicSpecsFor(registry, { partitions: 3, replicationFactor: 1 }));
 
-  const denylist = createSessionDenylist<StorefrontTx>({
+  const sessionAuth = createSubgraphAuth<StorefrontTx>({
+    env,
     service: namespace,
     kafka,
     db: prisma,
@@ -88,17 +89,7 @@ export async function startStorefront(
     registry,
     logger: log,
   });
-  const cookies = createSessionCookies({
-    environment: env.NODE_ENV,
-    insecureDevelopmentMode: env.AUTH_INSECURE_DEV_COOKIES ?? env.NODE_ENV === "development",
-  });
-  const verifier = createVerifier({
-    issuer: env.AUTH_ISSUER,
-    audience: env.AUTH_AUDIENCE,
-    keys: { jwksUrl: env.AUTH_JWKS_URL },
-    cookies,
-    isRevoked: (sessionId) => denylist.isRevoked(sessionId),
-  });
+  const { denylist, verifier } = sessionAuth;
   const services = createStorefrontServices(prisma, verifier, logger);
   const readModel = createReadModelConsumer({
     service: namespace,
@@ -111,7 +102,6 @@ export async function startStorefront(
 
   await denylist.start();
   await readModel.start();
-  const auth = createAuthContext(verifier);
 
   const service = await startService<StorefrontContext>({
     name: "storefront",
@@ -121,7 +111,7 @@ export async function startStorefront(
     schema: buildSubgraphSchema({ typeDefs, resolvers }),
     context: async ({ req, scope }) => ({
       ...scope,
-      ...(await auth({ req })),
+      ...(await sessionAuth.context({ req })),
       services,
       loaders: { availability: services.availabilityLoader() },
     }),

@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { buildSubgraphSchema } from "@apollo/subgraph";
-import { createAuthContext, createSessionCookies, createVerifier } from "@boxoffice/auth-verify";
 import {
   createKafka,
   createPublisher,
@@ -18,7 +17,8 @@ import {
   type Logger,
   type RunningService,
 } from "@boxoffice/service-kit";
-import { createSessionDenylist, type SessionDenylist } from "@boxoffice/service-kit/denylist";
+import type { SessionDenylist } from "@boxoffice/service-kit/denylist";
+import { createSubgraphAuth } from "@boxoffice/service-kit/subgraph-auth";
 import { parse } from "graphql";
 import type { TicketsContext } from "./context.ts";
 import { createPrisma, TICKETS_SCHEMA, type TicketsTx } from "./db.ts";
@@ -72,7 +72,8 @@ export async function startTickets(
   await ensureTopics(kafka, topicSpecsFor(registry, { partitions: 3, replicationFactor: 1 }));
   const publisher = createPublisher({ registry, producer: PRODUCER });
 
-  const denylist = createSessionDenylist<TicketsTx>({
+  const sessionAuth = createSubgraphAuth<TicketsTx>({
+    env,
     service: namespace,
     kafka,
     db: prisma,
@@ -80,17 +81,7 @@ export async function startTickets(
     registry,
     logger: log,
   });
-  const cookies = createSessionCookies({
-    environment: env.NODE_ENV,
-    insecureDevelopmentMode: env.AUTH_INSECURE_DEV_COOKIES ?? env.NODE_ENV === "development",
-  });
-  const verifier = createVerifier({
-    issuer: env.AUTH_ISSUER,
-    audience: env.AUTH_AUDIENCE,
-    keys: { jwksUrl: env.AUTH_JWKS_URL },
-    cookies,
-    isRevoked: (sessionId) => denylist.isRevoked(sessionId),
-  });
+  const { denylist, verifier } = sessionAuth;
   const services = createTicketsServices(prisma, verifier, publisher, logger);
   const orders = createOrderStatusConsumer({
     service: namespace,
@@ -110,7 +101,6 @@ export async function startTickets(
   await relay.start();
   await denylist.start();
   await orders.start();
-  const auth = createAuthContext(verifier);
 
   const service = await startService<TicketsContext>({
     name: "tickets",
@@ -120,7 +110,7 @@ export async function startTickets(
     schema: buildSubgraphSchema({ typeDefs, resolvers }),
     context: async ({ req, scope }) => ({
       ...scope,
-      ...(await auth({ req })),
+      ...(await sessionAuth.context({ req })),
       services,
       loaders: { ticket: services.ticketLoader() },
     }),

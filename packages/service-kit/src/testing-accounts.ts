@@ -1,0 +1,167 @@
+/**
+ * Test support for subgraphs that verify sessions: ONE real accounts subgraph process per test run
+ * (a vitest global setup), and users signed up on it. Tokens come from its `signUp`, verifiers fetch
+ * its JWKS, its `signOut` publishes the `session.revoked` a denylist consumes. A subgraph never imports
+ * another subgraph (CONVENTIONS.md), so accounts is started from its directory, like in production.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { createMigratedDatabase, graphqlRequest } from "./testing.ts";
+
+const ACCOUNTS_DIR = path.resolve(import.meta.dirname, "../../../subgraphs/accounts");
+
+/**
+ * A vitest global setup that starts the accounts subgraph on a free port with its own migrated
+ * database `<databasePrefix>_<random>` and exports `TEST_ACCOUNTS_URL` (its /graphql URL) to the test
+ * workers; the returned teardown stops it (SIGTERM, SIGKILL after 15 s) and drops the database.
+ * Use after `@boxoffice/infra/vitest-global-setup` (it needs DATABASE_URL and KAFKA_BROKERS).
+ *
+ * @throws Error when accounts has no generated code, exits, or is not ready within 60 s.
+ */
+export function accountsGlobalSetup(databasePrefix: string): () => Promise<() => Promise<void>> {
+  return async () => {
+    if (!existsSync(path.join(ACCOUNTS_DIR, "src/generated/prisma"))) {
+      throw new Error(
+        "subgraphs/accounts has no generated code: run `npx -y pnpm@12.4.2 run generate` there",
+      );
+    }
+    const db = await createMigratedDatabase(databasePrefix, ACCOUNTS_DIR);
+    const child = spawn(path.join(ACCOUNTS_DIR, "node_modules/.bin/tsx"), ["src/main.ts"], {
+      cwd: ACCOUNTS_DIR,
+      env: { ...process.env, DATABASE_URL: db.url, ACCOUNTS_PORT: "0", NODE_ENV: "test", LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      process.env.TEST_ACCOUNTS_URL = await readyUrl(child);
+    } catch (error) {
+      child.kill("SIGKILL");
+      await db.drop();
+      throw error;
+    }
+    return async () => {
+      await stop(child);
+      await db.drop();
+    };
+  };
+}
+
+/** Resolves with the URL from the "accounts subgraph ready" log line (pino JSON on stdout). */
+function readyUrl(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const output: string[] = [];
+    const timer = setTimeout(
+      () => reject(new Error(`accounts did not start in 60 s:\n${output.join("\n")}`)),
+      60_000,
+    );
+    const lines = createInterface({ input: child.stdout! });
+    lines.on("line", (line) => {
+      output.push(line);
+      try {
+        const entry = JSON.parse(line) as { msg?: string; url?: string };
+        if (entry.msg === "accounts subgraph ready" && entry.url) {
+          clearTimeout(timer);
+          resolve(entry.url);
+        }
+      } catch {
+        // not a JSON log line
+      }
+    });
+    createInterface({ input: child.stderr! }).on("line", (line) => output.push(line));
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`accounts exited with ${code} during start:\n${output.join("\n")}`));
+    });
+  });
+}
+
+/** SIGTERM (graceful shutdown), SIGKILL after 15 s. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * The accounts subgraph's /graphql URL from `accountsGlobalSetup`.
+ * @throws Error when the global setup did not run.
+ */
+export function accountsUrl(): string {
+  const url = process.env.TEST_ACCOUNTS_URL;
+  if (!url) throw new Error("TEST_ACCOUNTS_URL is not set: the accounts global setup did not run");
+  return url;
+}
+
+/** KAFKA_BROKERS (exported by the infra global setup) as a list. */
+export function kafkaBrokers(): string[] {
+  return (process.env.KAFKA_BROKERS ?? "").split(",");
+}
+
+/** A user signed up on the real accounts subgraph, with its bearer token and session id. */
+export interface TestUser {
+  id: string;
+  email: string;
+  token: string;
+  sessionId: string;
+}
+
+let counter = 0;
+
+/**
+ * Signs a new user up on accounts (argon2id, real session JWT): e-mail `<label><n>.<uuid>@example.test`.
+ * @throws Error with the GraphQL errors when sign-up fails.
+ */
+export async function signUp(label = "user"): Promise<TestUser> {
+  counter += 1;
+  const email = `${label}${counter}.${randomUUID()}@example.test`;
+  const { body } = await graphqlRequest(
+    accountsUrl(),
+    `mutation ($email: String!, $password: String!) {
+      signUp(input: { email: $email, password: $password }) { token user { id email } }
+    }`,
+    { email, password: "correct horse battery staple" },
+  );
+  const payload = body.data?.signUp as { token: string; user: { id: string; email: string } } | undefined;
+  if (!payload) throw new Error(`signUp failed: ${JSON.stringify(body.errors)}`);
+  const claims = JSON.parse(Buffer.from(payload.token.split(".")[1] ?? "", "base64url").toString()) as {
+    sid: string;
+  };
+  return { id: payload.user.id, email: payload.user.email, token: payload.token, sessionId: claims.sid };
+}
+
+/**
+ * Signs the user's session out on accounts (which publishes `session.revoked`).
+ * @throws Error when accounts does not answer `signOut: true`.
+ */
+export async function signOut(user: TestUser): Promise<void> {
+  const { body } = await graphqlRequest(accountsUrl(), "mutation { signOut }", {}, bearer(user));
+  if (body.data?.signOut !== true) throw new Error(`signOut failed: ${JSON.stringify(body)}`);
+}
+
+/** `{ authorization: "Bearer <token>" }` for the user. */
+export function bearer(user: Pick<TestUser, "token">): Record<string, string> {
+  return { authorization: `Bearer ${user.token}` };
+}
+
+/**
+ * Polls `check` every 10 ms until it holds.
+ * @returns the elapsed ms.
+ * @throws Error "<what> not met within <deadlineMs> ms" at the deadline (default 30 000 ms).
+ */
+export async function waitUntil(
+  check: () => Promise<boolean> | boolean,
+  deadlineMs = 30_000,
+  what = "condition",
+): Promise<number> {
+  const start = performance.now();
+  while (!(await check())) {
+    if (performance.now() - start > deadlineMs) throw new Error(`${what} not met within ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return performance.now() - start;
+}
