@@ -28,18 +28,19 @@ import {
 import pg from "pg";
 import { startOrders, type OrdersApp } from "../../src/app.ts";
 import { ordersEnv, type OrdersEnv } from "../../src/env.ts";
+import {
+  accountsUrl,
+  bearer,
+  kafkaBrokers,
+  signOut,
+  signUp,
+  waitUntil,
+  type TestUser,
+} from "@boxoffice/service-kit/testing-accounts";
+
+export { accountsUrl, bearer, kafkaBrokers, signOut, signUp, waitUntil, type TestUser };
 
 const ORDERS_DIR = path.resolve(import.meta.dirname, "../..");
-
-export function accountsUrl(): string {
-  const url = process.env.TEST_ACCOUNTS_URL;
-  if (!url) throw new Error("TEST_ACCOUNTS_URL is not set: accounts.global-setup.ts did not run");
-  return url;
-}
-
-export function kafkaBrokers(): string[] {
-  return (process.env.KAFKA_BROKERS ?? "").split(",");
-}
 
 export interface Harness {
   app: OrdersApp;
@@ -120,45 +121,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
 }
 
-/** A user signed up on the real accounts subgraph, with its bearer token. */
-export interface TestUser {
-  id: string;
-  email: string;
-  token: string;
-  sessionId: string;
-}
-
-let counter = 0;
-
-/** Signs a new user up on accounts (argon2id, real session JWT). */
-export async function signUp(): Promise<TestUser> {
-  counter += 1;
-  const email = `buyer${counter}.${randomUUID()}@example.test`;
-  const { body } = await graphqlRequest(
-    accountsUrl(),
-    `mutation ($email: String!, $password: String!) {
-      signUp(input: { email: $email, password: $password }) { token user { id email } }
-    }`,
-    { email, password: "correct horse battery staple" },
-  );
-  const payload = body.data?.signUp as { token: string; user: { id: string; email: string } } | undefined;
-  if (!payload) throw new Error(`signUp failed: ${JSON.stringify(body.errors)}`);
-  const claims = JSON.parse(Buffer.from(payload.token.split(".")[1] ?? "", "base64url").toString()) as {
-    sid: string;
-  };
-  return { id: payload.user.id, email: payload.user.email, token: payload.token, sessionId: claims.sid };
-}
-
-/** Signs the user's session out on accounts (which publishes `session.revoked`). */
-export async function signOut(user: TestUser): Promise<void> {
-  const { body } = await graphqlRequest(accountsUrl(), "mutation { signOut }", {}, bearer(user));
-  if (body.data?.signOut !== true) throw new Error(`signOut failed: ${JSON.stringify(body)}`);
-}
-
-export function bearer(user: TestUser): Record<string, string> {
-  return { authorization: `Bearer ${user.token}` };
-}
-
 /** A GraphQL request to the orders subgraph, optionally as `user`. */
 export async function gql(
   harness: Harness,
@@ -182,20 +144,6 @@ export interface OrderView {
   version: number;
   buyer: { id: string };
   ticket: { id: string };
-}
-
-/** Polls `check` every 10 ms until it holds or `deadlineMs` passes; returns the elapsed ms. */
-export async function waitUntil(
-  check: () => Promise<boolean> | boolean,
-  deadlineMs = 20_000,
-  what = "condition",
-): Promise<number> {
-  const start = performance.now();
-  while (!(await check())) {
-    if (performance.now() - start > deadlineMs) throw new Error(`${what} not met within ${deadlineMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return performance.now() - start;
 }
 
 /** A ticket's replicated state as the tickets subgraph publishes it. */

@@ -33,17 +33,22 @@ import { startPayments, type PaymentsApp } from "../../src/app.ts";
 import { paymentsEnv } from "../../src/env.ts";
 import { TransientProviderError, type PaymentProvider } from "../../src/providers/payment-provider.ts";
 import { createSandboxProvider, type SandboxProvider } from "../../src/providers/sandbox.ts";
+import {
+  accountsUrl,
+  bearer,
+  kafkaBrokers,
+  signOut,
+  signUp,
+  waitUntil,
+  type TestUser,
+} from "@boxoffice/service-kit/testing-accounts";
+
+export { accountsUrl, bearer, kafkaBrokers, signOut, signUp, waitUntil, type TestUser };
 
 const PAYMENTS_DIR = path.resolve(import.meta.dirname, "../..");
 
 /** Attempt lease of the harness's payments app, ms: short, so a lease-lapse test is quick. */
 export const TEST_ATTEMPT_LEASE_MS = 2_000;
-
-export function accountsUrl(): string {
-  const url = process.env.TEST_ACCOUNTS_URL;
-  if (!url) throw new Error("TEST_ACCOUNTS_URL is not set: accounts.global-setup.ts did not run");
-  return url;
-}
 
 /** Faults of the provider's network, consumed by the next provider calls. */
 export interface NetworkFaults {
@@ -148,49 +153,6 @@ export async function startHarness(): Promise<Harness> {
   };
 }
 
-function kafkaBrokers(): string[] {
-  return (process.env.KAFKA_BROKERS ?? "").split(",");
-}
-
-/** A user signed up on the real accounts subgraph, with its bearer token. */
-export interface TestUser {
-  id: string;
-  email: string;
-  token: string;
-  sessionId: string;
-}
-
-let counter = 0;
-
-/** Signs a new user up on accounts (argon2id, real session JWT). */
-export async function signUp(): Promise<TestUser> {
-  counter += 1;
-  const email = `buyer${counter}.${randomUUID()}@example.test`;
-  const { body } = await graphqlRequest(
-    accountsUrl(),
-    `mutation ($email: String!, $password: String!) {
-      signUp(input: { email: $email, password: $password }) { token user { id email } }
-    }`,
-    { email, password: "correct horse battery staple" },
-  );
-  const payload = body.data?.signUp as { token: string; user: { id: string; email: string } } | undefined;
-  if (!payload) throw new Error(`signUp failed: ${JSON.stringify(body.errors)}`);
-  const claims = JSON.parse(Buffer.from(payload.token.split(".")[1] ?? "", "base64url").toString()) as {
-    sid: string;
-  };
-  return { id: payload.user.id, email: payload.user.email, token: payload.token, sessionId: claims.sid };
-}
-
-/** Signs the user's session out on accounts (which publishes `session.revoked`). */
-export async function signOut(user: TestUser): Promise<void> {
-  const { body } = await graphqlRequest(accountsUrl(), "mutation { signOut }", {}, bearer(user));
-  if (body.data?.signOut !== true) throw new Error(`signOut failed: ${JSON.stringify(body)}`);
-}
-
-export function bearer(user: TestUser): Record<string, string> {
-  return { authorization: `Bearer ${user.token}` };
-}
-
 /** A GraphQL request to the payments subgraph, optionally as `user`. */
 export async function gql(
   harness: Harness,
@@ -199,20 +161,6 @@ export async function gql(
   user?: TestUser,
 ): Promise<{ res: Response; body: GraphQLBody }> {
   return graphqlRequest(harness.url, query, variables, user ? bearer(user) : {});
-}
-
-/** Polls `check` every 10 ms until it holds or `deadlineMs` passes; returns the elapsed ms. */
-export async function waitUntil(
-  check: () => Promise<boolean> | boolean,
-  deadlineMs = 20_000,
-  what = "condition",
-): Promise<number> {
-  const start = performance.now();
-  while (!(await check())) {
-    if (performance.now() - start > deadlineMs) throw new Error(`${what} not met within ${deadlineMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return performance.now() - start;
 }
 
 /** The order fields a test chooses; the rest get defaults (8 500 EUR, expiring in 10 minutes). */

@@ -5,7 +5,7 @@
  * to Kafka as the owning subgraphs would (envelopes built and validated with the shared registry), so
  * the read-model consumer runs exactly as in production.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import {
   ACKS_ALL,
@@ -28,18 +28,19 @@ import {
 import pg from "pg";
 import { startStorefront, type StorefrontApp } from "../../src/app.ts";
 import { storefrontEnv, type StorefrontEnv } from "../../src/env.ts";
+import {
+  accountsUrl,
+  bearer,
+  kafkaBrokers,
+  signOut,
+  signUp,
+  waitUntil,
+  type TestUser,
+} from "@boxoffice/service-kit/testing-accounts";
+
+export { accountsUrl, bearer, kafkaBrokers, signOut, signUp, waitUntil, type TestUser };
 
 const STOREFRONT_DIR = path.resolve(import.meta.dirname, "../..");
-
-export function accountsUrl(): string {
-  const url = process.env.TEST_ACCOUNTS_URL;
-  if (!url) throw new Error("TEST_ACCOUNTS_URL is not set: accounts.global-setup.ts did not run");
-  return url;
-}
-
-export function kafkaBrokers(): string[] {
-  return (process.env.KAFKA_BROKERS ?? "").split(",");
-}
 
 export interface Harness {
   app: StorefrontApp;
@@ -120,40 +121,6 @@ export async function startHarness(): Promise<Harness> {
   return harness;
 }
 
-/** A user signed up on the real accounts subgraph, with its bearer token. */
-export interface TestUser {
-  id: string;
-  token: string;
-}
-
-let counter = 0;
-
-/** Signs a new user up on accounts (real session JWT). */
-export async function signUp(): Promise<TestUser> {
-  counter += 1;
-  const email = `storefront${counter}.${randomUUID()}@example.test`;
-  const { body } = await graphqlRequest(
-    accountsUrl(),
-    `mutation ($email: String!, $password: String!) {
-      signUp(input: { email: $email, password: $password }) { token user { id } }
-    }`,
-    { email, password: "correct horse battery staple" },
-  );
-  const payload = body.data?.signUp as { token: string; user: { id: string } } | undefined;
-  if (!payload) throw new Error(`signUp failed: ${JSON.stringify(body.errors)}`);
-  return { id: payload.user.id, token: payload.token };
-}
-
-/** Signs the user's session out on accounts (which publishes `session.revoked`). */
-export async function signOut(user: TestUser): Promise<void> {
-  const { body } = await graphqlRequest(accountsUrl(), "mutation { signOut }", {}, bearer(user));
-  if (body.data?.signOut !== true) throw new Error(`signOut failed: ${JSON.stringify(body)}`);
-}
-
-export function bearer(user: TestUser): Record<string, string> {
-  return { authorization: `Bearer ${user.token}` };
-}
-
 /** A GraphQL request to the storefront subgraph, optionally as `user`. */
 export async function gql(
   harness: Harness,
@@ -162,19 +129,6 @@ export async function gql(
   user?: TestUser,
 ): Promise<{ res: Response; body: GraphQLBody }> {
   return graphqlRequest(harness.url, query, variables, user ? bearer(user) : {});
-}
-
-/** Polls `check` every 10 ms until it holds or `deadlineMs` passes. */
-export async function waitUntil(
-  check: () => Promise<boolean> | boolean,
-  deadlineMs = 30_000,
-  what = "condition",
-): Promise<void> {
-  const start = performance.now();
-  while (!(await check())) {
-    if (performance.now() - start > deadlineMs) throw new Error(`${what} not met within ${deadlineMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 const publisherFor = (harness: Harness, producer: string) =>

@@ -27,14 +27,19 @@ import {
 import pg from "pg";
 import { startTickets, type TicketsApp } from "../../src/app.ts";
 import { ticketsEnv } from "../../src/env.ts";
+import {
+  accountsUrl,
+  bearer,
+  kafkaBrokers,
+  signOut,
+  signUp,
+  waitUntil,
+  type TestUser,
+} from "@boxoffice/service-kit/testing-accounts";
+
+export { accountsUrl, bearer, kafkaBrokers, signOut, signUp, waitUntil, type TestUser };
 
 const TICKETS_DIR = path.resolve(import.meta.dirname, "../..");
-
-export function accountsUrl(): string {
-  const url = process.env.TEST_ACCOUNTS_URL;
-  if (!url) throw new Error("TEST_ACCOUNTS_URL is not set: accounts.global-setup.ts did not run");
-  return url;
-}
 
 export interface Harness {
   app: TicketsApp;
@@ -95,49 +100,6 @@ export async function startHarness(): Promise<Harness> {
   };
 }
 
-function kafkaBrokers(): string[] {
-  return (process.env.KAFKA_BROKERS ?? "").split(",");
-}
-
-/** A user signed up on the real accounts subgraph, with its bearer token. */
-export interface TestUser {
-  id: string;
-  email: string;
-  token: string;
-  sessionId: string;
-}
-
-let counter = 0;
-
-/** Signs a new user up on accounts (argon2id, real session JWT). */
-export async function signUp(): Promise<TestUser> {
-  counter += 1;
-  const email = `seller${counter}.${randomUUID()}@example.test`;
-  const { body } = await graphqlRequest(
-    accountsUrl(),
-    `mutation ($email: String!, $password: String!) {
-      signUp(input: { email: $email, password: $password }) { token user { id email } }
-    }`,
-    { email, password: "correct horse battery staple" },
-  );
-  const payload = body.data?.signUp as { token: string; user: { id: string; email: string } } | undefined;
-  if (!payload) throw new Error(`signUp failed: ${JSON.stringify(body.errors)}`);
-  const claims = JSON.parse(Buffer.from(payload.token.split(".")[1] ?? "", "base64url").toString()) as {
-    sid: string;
-  };
-  return { id: payload.user.id, email: payload.user.email, token: payload.token, sessionId: claims.sid };
-}
-
-/** Signs the user's session out on accounts (which publishes `session.revoked`). */
-export async function signOut(user: TestUser): Promise<void> {
-  const { body } = await graphqlRequest(accountsUrl(), "mutation { signOut }", {}, bearer(user));
-  if (body.data?.signOut !== true) throw new Error(`signOut failed: ${JSON.stringify(body)}`);
-}
-
-export function bearer(user: TestUser): Record<string, string> {
-  return { authorization: `Bearer ${user.token}` };
-}
-
 /** A GraphQL request to the tickets subgraph, optionally as `user`. */
 export async function gql(
   harness: Harness,
@@ -185,20 +147,6 @@ export async function writeCounts(harness: Harness): Promise<Record<string, unkn
             (SELECT count(*) FROM tickets.event_outbox) AS events`,
   );
   return row ?? {};
-}
-
-/** Polls `check` every 10 ms until it holds or `deadlineMs` passes; returns the elapsed ms. */
-export async function waitUntil(
-  check: () => Promise<boolean> | boolean,
-  deadlineMs = 20_000,
-  what = "condition",
-): Promise<number> {
-  const start = performance.now();
-  while (!(await check())) {
-    if (performance.now() - start > deadlineMs) throw new Error(`${what} not met within ${deadlineMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return performance.now() - start;
 }
 
 /** An order event envelope as the orders subgraph would publish it (validated by the registry). */
