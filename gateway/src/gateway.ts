@@ -74,23 +74,62 @@ export interface RunningGateway {
 
 type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 
+/** Node's network error codes for a subgraph that cannot be reached. */
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+/**
+ * The network error code behind a failed subgraph fetch: @apollo/gateway reports undici's
+ * `TypeError: fetch failed` (as the GraphQLError's `originalError`) whose `cause` carries the code.
+ */
+function networkErrorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === "object"; depth += 1) {
+    const { code } = current as { code?: unknown };
+    if (typeof code === "string" && UNREACHABLE.has(code)) return code;
+    const next = current as { originalError?: unknown; cause?: unknown };
+    current = next.originalError ?? next.cause;
+  }
+  return undefined;
+}
+
 /**
  * The gateway's `formatError`: a subgraph that refused the whole operation (HTTP 401/403/503, as
  * auth-verify's context does) reaches the gateway as `"401: Unauthorized"` with the subgraph's URL
  * and body under `extensions.response`. Clients get the subgraph's own message, code and `reason`
  * instead, and never internal details (`response`, `serviceName`); then the usual masking applies.
+ * A subgraph that did not answer in time or could not be reached (connection refused or reset,
+ * unknown host) is `SERVICE_UNAVAILABLE` with `retryable: true` — the client may try again; the
+ * address stays in the gateway's log (`onUnavailable`).
  */
-export function gatewayFormatError(mask: FormatError): FormatError {
+export function gatewayFormatError(
+  mask: FormatError,
+  onUnavailable: (message: string) => void = () => undefined,
+): FormatError {
   return (formatted, error) => {
     const { response, serviceName: _serviceName, ...extensions } = formatted.extensions ?? {};
     let cleaned: GraphQLFormattedError = { ...formatted, extensions };
     const inner = (response as { body?: { errors?: GraphQLFormattedError[] } } | undefined)?.body
       ?.errors?.[0];
     if (/aborted due to timeout/i.test(formatted.message)) {
+      onUnavailable(formatted.message);
       cleaned = {
         message: "A service did not answer in time; try again.",
         ...(formatted.path ? { path: formatted.path } : {}),
-        extensions: { code: "SERVICE_UNAVAILABLE" },
+        extensions: { code: "SERVICE_UNAVAILABLE", retryable: true },
+      };
+    } else if (networkErrorCode(error)) {
+      onUnavailable(`${formatted.message} (${networkErrorCode(error)})`);
+      cleaned = {
+        message: "A service is unavailable right now; try again.",
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code: "SERVICE_UNAVAILABLE", retryable: true },
       };
     } else if (inner && /^\d{3}: /.test(formatted.message)) {
       const { code, reason } = inner.extensions ?? {};
@@ -249,7 +288,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     logger,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
-    formatError: gatewayFormatError(maskErrors(logger)),
+    formatError: gatewayFormatError(maskErrors(logger), (message) =>
+      logger.warn({ err: message }, "subgraph unavailable"),
+    ),
     validationRules: armor.validationRules,
     allowBatchedHttpRequests: false,
     plugins: [

@@ -1,3 +1,4 @@
+import net from "node:net";
 import { createLogger } from "@boxoffice/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CompositionError, composeSdl, startGateway, type RunningGateway } from "../src/index.ts";
@@ -93,8 +94,35 @@ describe("gateway", () => {
 
   it("a stalled subgraph gives SERVICE_UNAVAILABLE after the timeout instead of hanging", async () => {
     const { body } = await post("{ slow }");
-    expect(body.errors?.[0]).toMatchObject({ extensions: { code: "SERVICE_UNAVAILABLE" } });
+    expect(body.errors?.[0]).toMatchObject({ extensions: { code: "SERVICE_UNAVAILABLE", retryable: true } });
     expect(body.data).toEqual({ slow: null });
+  });
+
+  it("an unreachable subgraph gives SERVICE_UNAVAILABLE with retryable, and no address", async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const down = await startGateway({
+      supergraphSdl: composeSdl([
+        { name: "users", url: fixture.users.url, sdl: USERS_SDL },
+        { name: "items", url: `http://127.0.0.1:${closed}/graphql`, sdl: ITEMS_SDL },
+      ]),
+      port: 0,
+      corsOrigins: [],
+      logger,
+      subgraphTimeoutMs: 1000,
+      production: true,
+    });
+    try {
+      const { body } = await post("{ items { id } }", {}, down);
+      expect(body.errors?.[0]?.extensions).toEqual({ code: "SERVICE_UNAVAILABLE", retryable: true });
+      expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|stacktrace/);
+    } finally {
+      await down.stop();
+    }
   });
 
   it("malformed JSON and oversized bodies get GraphQL-shaped JSON errors, never an HTML stack trace", async () => {
