@@ -9,12 +9,23 @@
  */
 import { down, stderrReporter, up, type Ownership } from "./index.ts";
 
+/**
+ * How many projects of this run use the infrastructure now. Every project runs this setup (in the one
+ * vitest main process) and vitest tears projects down concurrently: without the count, the first
+ * project to finish would stop PostgreSQL while another project's later teardown (dropping the
+ * database of its accounts process) still needs it.
+ */
+const users = globalThis as typeof globalThis & { __boxofficeInfraUsers?: number };
+
 export default async function setup(): Promise<() => Promise<void>> {
   const owner: Ownership = { kind: "test-run", pid: process.pid };
   const endpoints = await up({ owner, report: stderrReporter });
+  users.__boxofficeInfraUsers = (users.__boxofficeInfraUsers ?? 0) + 1;
   process.env.DATABASE_URL = endpoints.databaseUrl;
   process.env.KAFKA_BROKERS = endpoints.kafkaBrokers.join(",");
   return async () => {
-    await down({ owner, report: () => undefined });
+    users.__boxofficeInfraUsers = (users.__boxofficeInfraUsers ?? 1) - 1;
+    // The last project of the run stops what the run started (after its own other teardowns).
+    if (users.__boxofficeInfraUsers === 0) await down({ owner, report: () => undefined });
   };
 }
