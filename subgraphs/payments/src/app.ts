@@ -28,6 +28,7 @@ import { PRODUCER } from "./events/payment-events.ts";
 import type { PaymentProvider } from "./providers/payment-provider.ts";
 import { createSandboxProvider } from "./providers/sandbox.ts";
 import { resolvers } from "./resolvers/index.ts";
+import { createReconciliationWorker, type ReconciliationWorker } from "./reconciliation.worker.ts";
 import { createRefundWorker, type RefundWorker } from "./refund.worker.ts";
 import { createPaymentsServices, type PaymentsServices } from "./services.ts";
 
@@ -42,6 +43,8 @@ export interface PaymentsApp {
   orders: EventConsumer<BoxofficeEventDefinition, PaymentsTx>;
   /** Returns captured payments of cancelled orders (refund.worker.ts). */
   refunds: RefundWorker;
+  /** Settles payments left PENDING by lost responses, crashes or abandoned retries. */
+  reconciliation: ReconciliationWorker;
   /** Stops HTTP, the consumers, the relay and Prisma, in that order. */
   stop: () => Promise<void>;
 }
@@ -60,6 +63,8 @@ export interface PaymentsOptions {
   provider?: PaymentProvider;
   /** See `PaymentsServicesOptions.attemptLeaseMs` (default 30 000). */
   attemptLeaseMs?: number;
+  /** Overrides PAYMENTS_ABANDON_AFTER_SECONDS, in ms (tests: a few seconds, above their short lease). */
+  abandonAfterMs?: number;
 }
 
 /**
@@ -112,6 +117,15 @@ export async function startPayments(
     ...(options.attemptLeaseMs !== undefined ? { attemptLeaseMs: options.attemptLeaseMs } : {}),
     logger: log,
   });
+  const reconciliation = createReconciliationWorker({
+    prisma,
+    provider,
+    publisher,
+    pollIntervalMs: env.PAYMENTS_RECONCILE_POLL_MS,
+    abandonAfterMs: options.abandonAfterMs ?? env.PAYMENTS_ABANDON_AFTER_SECONDS * 1000,
+    ...(options.attemptLeaseMs !== undefined ? { attemptLeaseMs: options.attemptLeaseMs } : {}),
+    logger: log,
+  });
   const orders = createOrderReplicaConsumer({ service: namespace, kafka, prisma, registry, logger: log });
   const relay = createRelay({
     connectionString: env.DATABASE_URL,
@@ -124,6 +138,7 @@ export async function startPayments(
   await denylist.start();
   await orders.start();
   refunds.start();
+  reconciliation.start();
 
   const service = await startService<PaymentsContext>({
     name: "payments",
@@ -147,9 +162,10 @@ export async function startPayments(
       { name: "session-denylist consumer", run: async () => void (await denylist.stop()) },
       { name: "order-replica consumer", run: async () => void (await orders.stop()) },
       { name: "refund worker", run: () => refunds.stop() },
+      { name: "reconciliation worker", run: () => reconciliation.stop() },
       { name: "outbox relay", run: async () => void (await relay.stop()) },
       { name: "prisma", run: () => prisma.$disconnect() },
     ],
   });
-  return { service, services, denylist, orders, refunds, stop: service.stop };
+  return { service, services, denylist, orders, refunds, reconciliation, stop: service.stop };
 }

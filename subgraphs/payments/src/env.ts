@@ -19,6 +19,13 @@ const schema = z
     PAYMENTS_PROVIDER: z.enum(["sandbox"]).default("sandbox"),
     /** Refund worker poll interval when idle, ms (src/refund.worker.ts). */
     PAYMENTS_REFUND_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+    /** Reconciliation worker poll interval when idle, ms (src/reconciliation.worker.ts). */
+    PAYMENTS_RECONCILE_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(10_000),
+    /**
+     * A payment PENDING and untouched this long (no client retry) is settled from the provider's
+     * answer, or closed as `abandoned`. Must exceed the 30 s attempt lease.
+     */
+    PAYMENTS_ABANDON_AFTER_SECONDS: z.coerce.number().int().min(31).max(86_400).default(300),
     /** `iss` of session tokens: the accounts subgraph's AUTH_ISSUER. */
     AUTH_ISSUER: z.string().min(1).default("boxoffice-accounts"),
     /** `aud` of session tokens: the accounts subgraph's AUTH_AUDIENCE. */

@@ -35,7 +35,6 @@ import DataLoader from "dataloader";
 import { GraphQLError } from "graphql";
 import { v7 as uuidv7 } from "uuid";
 import type { PaymentsTx, PrismaClient } from "./db.ts";
-import { publishPaymentOutcome } from "./events/payment-events.ts";
 import type { OrderReplica, Payment } from "./generated/prisma/client.ts";
 import {
   isUuid,
@@ -45,7 +44,7 @@ import {
   tokenFingerprint,
 } from "./payment-input.ts";
 import type { ChargeResult, PaymentProvider } from "./providers/payment-provider.ts";
-import { requestRefunds } from "./refunds.ts";
+import { recordChargeOutcome } from "./charge-outcome.ts";
 
 /** `payForOrder` arguments as the client sends them (validated here). */
 export interface PayForOrderInput {
@@ -239,31 +238,7 @@ export function createPaymentsServices(options: PaymentsServicesOptions): Paymen
         { extensions: { code: "SERVICE_UNAVAILABLE", retryable: true, paymentId: payment.id } },
       );
     }
-    return prisma.$transaction(async (tx: PaymentsTx) => {
-      // The replica row's lock first: an `order.cancelled` being applied concurrently either commits
-      // before (we see CANCELLED below) or after (its handler sees this SUCCEEDED) — refunds.ts.
-      await tx.$queryRaw`SELECT 1 FROM order_replica WHERE order_id = ${payment.orderId}::uuid FOR UPDATE`;
-      const recorded = await tx.payment.updateMany({
-        where: { id: payment.id, status: "PENDING" },
-        data: {
-          status: result.outcome === "succeeded" ? "SUCCEEDED" : "FAILED",
-          providerReference: result.reference,
-          failureReason: result.outcome === "declined" ? result.reason.slice(0, 500) : null,
-          attemptStartedAt: null,
-          lastError: null,
-          updatedAt: new Date(),
-        },
-      });
-      const final = await tx.payment.findUniqueOrThrow({ where: { id: payment.id } });
-      // Zero rows: another request recorded this payment's outcome first (its lease had expired);
-      // the provider answered both with the same outcome, and the event exists already.
-      if (recorded.count === 1) await publishPaymentOutcome(tx, publisher, final);
-      // Captured, but the order was cancelled meanwhile: the money goes back (refund worker).
-      if (final.status === "SUCCEEDED" && (await requestRefunds(tx, final.orderId, eventsLog)).length > 0) {
-        return tx.payment.findUniqueOrThrow({ where: { id: payment.id } });
-      }
-      return final;
-    });
+    return recordChargeOutcome({ prisma, publisher, logger: eventsLog }, payment, result);
   }
 
   return {

@@ -70,4 +70,13 @@ export interface PaymentProvider {
    *   error is treated the same way (the refund stays pending and is retried).
    */
   refund(request: RefundRequest): Promise<RefundResult>;
+  /**
+   * The decided outcome of the charge made with `idempotencyKey`, or null when the provider decided
+   * none (never received, or only failed transiently) — how a payment left PENDING by a lost response
+   * or a crash is reconciled without charging again (Stripe: retrieve by idempotency key / list
+   * PaymentIntents by metadata; Adyen: payment details by reference).
+   *
+   * @throws TransientProviderError when the provider cannot answer now (any other error likewise).
+   */
+  lookup(idempotencyKey: string): Promise<ChargeResult | null>;
 }

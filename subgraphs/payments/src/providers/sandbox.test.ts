@@ -67,4 +67,15 @@ describe("sandbox provider", () => {
       sandbox.refund({ ...refund, idempotencyKey: "k", chargeReference: "sbx_ch_nope" }),
     ).rejects.toThrow(TypeError);
   });
+
+  it("lookup returns the decided outcome of a key, and null for a key never decided", async () => {
+    const sandbox = createSandboxProvider();
+    await expect(sandbox.charge(request("tok_transient", "k-1"))).rejects.toBeInstanceOf(
+      TransientProviderError,
+    );
+    expect(await sandbox.lookup("k-1")).toBeNull();
+    const captured = await sandbox.charge(request("tok_transient", "k-1"));
+    expect(await sandbox.lookup("k-1")).toEqual(captured);
+    expect(await sandbox.lookup("never-seen")).toBeNull();
+  });
 });

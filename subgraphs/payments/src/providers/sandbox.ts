@@ -82,6 +82,7 @@ export function createSandboxProvider(): SandboxProvider {
     name: "sandbox",
     charges: () => captured,
     refunds: () => refunded,
+    lookup: (idempotencyKey) => Promise.resolve(decided.get(idempotencyKey) ?? null),
     refund(request): Promise<RefundResult> {
       const known = refunded.find(
         (r) => r.idempotencyKey === request.idempotencyKey || r.chargeReference === request.chargeReference,

@@ -49,6 +49,8 @@ const PAYMENTS_DIR = path.resolve(import.meta.dirname, "../..");
 
 /** Attempt lease of the harness's payments app, ms: short, so a lease-lapse test is quick. */
 export const TEST_ATTEMPT_LEASE_MS = 2_000;
+/** PENDING and untouched this long, a payment is reconciled (production: 300 s). */
+export const TEST_ABANDON_AFTER_MS = 4_000;
 
 /** Faults of the provider's network, consumed by the next provider calls. */
 export interface NetworkFaults {
@@ -89,6 +91,7 @@ function networkDouble(sandbox: SandboxProvider, network: NetworkFaults): Paymen
       }
       return result;
     },
+    lookup: (key) => sandbox.lookup(key),
     async refund(request) {
       if (network.failRefunds > 0) {
         network.failRefunds -= 1;
@@ -116,6 +119,8 @@ export async function startHarness(): Promise<Harness> {
     DATABASE_URL: db.url,
     KAFKA_BROKERS: process.env.KAFKA_BROKERS,
     PAYMENTS_PORT: "0",
+    // The reconciler polls once at start; tests call `app.reconciliation.runOnce()` when they need it.
+    PAYMENTS_RECONCILE_POLL_MS: "600000",
     AUTH_JWKS_URL: accountsUrl().replace(/\/graphql$/, "/.well-known/jwks.json"),
   });
   const sandbox = createSandboxProvider();
@@ -126,6 +131,7 @@ export async function startHarness(): Promise<Harness> {
     consumerGroupNamespace: `payments-test-${id}`,
     provider: networkDouble(sandbox, network),
     attemptLeaseMs: TEST_ATTEMPT_LEASE_MS,
+    abandonAfterMs: TEST_ABANDON_AFTER_MS,
   });
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   const topics = registry.topics().filter((t) => t.startsWith(`p${id}.`));
