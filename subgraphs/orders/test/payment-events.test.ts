@@ -113,6 +113,22 @@ describe("payment.succeeded", () => {
     });
   });
 
+  it("payment.refunded of a REFUND_REQUIRED capture marks it REFUNDED; the order is unchanged", async () => {
+    const order = await pendingOrder();
+    await harness.app.services.cancelOrder(order.buyerId, order.id);
+    const paymentId = randomUUID();
+    await deliver(harness, "payments", [
+      succeeded(order.id, { paymentId }),
+      paymentEvent(harness, "payment.refunded", { paymentId, orderId: order.id }),
+    ]);
+    expect(await stateOf(order.id)).toMatchObject({
+      status: "CANCELLED",
+      version: 2,
+      events: ["order.created", "order.cancelled"],
+      payments: [{ paymentId, outcome: "SUCCEEDED", disposition: "REFUNDED" }],
+    });
+  });
+
   it("captured after expiresAt while the order is still PENDING (worker not run yet): flagged REFUND_REQUIRED, not completed", async () => {
     const order = await pendingOrder();
     await deliver(harness, "payments", [

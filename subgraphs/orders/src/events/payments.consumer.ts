@@ -8,11 +8,12 @@ import {
 } from "@boxoffice/events";
 import type { OrdersTx, PrismaClient } from "../db.ts";
 import { paymentFailedHandler } from "./payment-failed.handler.ts";
+import { paymentRefundedHandler } from "./payment-refunded.handler.ts";
 import { paymentSucceededHandler } from "./payment-succeeded.handler.ts";
 
 /**
- * The `<service>.payments` consumer: follows the payments topic and applies `payment.succeeded` and
- * `payment.failed` to orders, each message in one Prisma transaction with its inbox row and any
+ * The `<service>.payments` consumer: follows the payments topic and applies `payment.succeeded`,
+ * `payment.failed` and `payment.refunded` to orders, each message in one Prisma transaction with its inbox row and any
  * `order.completed` outbox row (packages/events consumer: idempotent, ordered per payment id, dead
  * letters after retries). Not started: call `start()`.
  */
@@ -33,6 +34,7 @@ export function createPaymentsConsumer(options: {
     handlers: {
       "payment.succeeded": paymentSucceededHandler(options.publisher, options.logger),
       "payment.failed": paymentFailedHandler(options.publisher, options.logger),
+      "payment.refunded": paymentRefundedHandler(options.logger),
     },
     ...(options.logger ? { logger: options.logger } : {}),
   });

@@ -183,7 +183,7 @@ export function ticketEvent(harness: Harness, ticket: TicketSpec): EventEnvelope
 /** A payment event as the payments subgraph would publish it; `occurredAt` defaults to now. */
 export function paymentEvent(
   harness: Harness,
-  type: "payment.succeeded" | "payment.failed",
+  type: "payment.succeeded" | "payment.failed" | "payment.refunded",
   payment: {
     paymentId?: string;
     orderId: string;
@@ -205,13 +205,13 @@ export function paymentEvent(
     schemaVersion: 1,
     aggregateId: paymentId,
     // Payment events carry no state version; each payment publishes one event per outcome.
-    aggregateVersion: type === "payment.failed" ? 1 : 2,
+    aggregateVersion: type === "payment.failed" ? 1 : type === "payment.succeeded" ? 2 : 3,
     data,
     ...(payment.occurredAt ? { occurredAt: payment.occurredAt } : {}),
   } as const;
-  return type === "payment.succeeded"
-    ? publisher.createEnvelope({ type, ...common })
-    : publisher.createEnvelope({ type, ...common });
+  if (type === "payment.succeeded") return publisher.createEnvelope({ type, ...common });
+  if (type === "payment.refunded") return publisher.createEnvelope({ type, ...common });
+  return publisher.createEnvelope({ type, ...common });
 }
 
 /**
