@@ -4,38 +4,17 @@
  * written anywhere: every table of every subgraph's schema (outboxes included, so no event either)
  * is byte-for-byte the same afterwards.
  */
-import { startPlatform, type Platform } from "@boxoffice/platform";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  eventually,
-  gatewayClient,
-  PASSWORD,
-  PAY,
-  sql,
-  uniqueWord,
-  type TestUser,
-} from "./support/client.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { eventually, PASSWORD, PAY, sql, uniqueWord, type TestUser, usePlatform } from "./support/client.ts";
 
-let platform: Platform;
-let client: ReturnType<typeof gatewayClient>;
-
-beforeAll(async () => {
-  platform = await startPlatform({
-    adminDatabaseUrl: process.env.DATABASE_URL!,
-    kafkaBrokers: process.env.KAFKA_BROKERS!,
-  });
-  client = gatewayClient(platform);
-});
-afterAll(async () => {
-  await platform?.stop();
-});
+const world = usePlatform();
 
 const SCHEMAS = ["accounts", "tickets", "orders", "payments", "storefront"];
 
 /** One md5 per table of every subgraph schema, over its rows in a stable order. */
 async function snapshot(): Promise<Record<string, string>> {
   const tables = await sql<{ schema: string; name: string }>(
-    platform,
+    world.platform,
     `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
       WHERE table_schema = ANY($1) AND table_type = 'BASE TABLE' AND table_name <> '_prisma_migrations'
       ORDER BY 1, 2`,
@@ -46,7 +25,7 @@ async function snapshot(): Promise<Record<string, string>> {
     (t) =>
       `SELECT '${t.schema}.${t.name}' AS name, count(*)::text || ':' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') AS digest FROM "${t.schema}"."${t.name}" x`,
   );
-  const rows = await sql<{ name: string; digest: string }>(platform, parts.join(" UNION ALL "));
+  const rows = await sql<{ name: string; digest: string }>(world.platform, parts.join(" UNION ALL "));
   return Object.fromEntries(rows.map((r) => [r.name, r.digest]));
 }
 
@@ -90,43 +69,45 @@ describe("bad input on every mutation, through the gateway", () => {
     // A small world to be refused against: a listed ticket, a pending order with a declined payment
     // under a key, and a cancelled order.
     const email = `taken.${uniqueWord()}@example.test`;
-    const seller = await client.newUser("seller");
-    const buyer = await client.newUser("buyer");
-    const stranger = await client.newUser("stranger");
-    await client.gql(
+    const seller = await world.client.newUser("seller");
+    const buyer = await world.client.newUser("buyer");
+    const stranger = await world.client.newUser("stranger");
+    await world.client.gql(
       `mutation ($e: String!, $p: String!) { signUp(input: { email: $e, password: $p }) { user { id } } }`,
       { e: email, p: PASSWORD },
     );
     cast = { seller, buyer, stranger };
-    const ticket = await client.listTicket(seller, `Refusals ${uniqueWord()}`);
-    const reservedTicket = await client.listTicket(seller, `Reserved ${uniqueWord()}`);
-    const cancelledTicket = await client.listTicket(seller, `Cancelled ${uniqueWord()}`);
-    const pending = (await client.createOrder(reservedTicket, buyer)).body.data?.createOrder as {
+    const ticket = await world.client.listTicket(seller, `Refusals ${uniqueWord()}`);
+    const reservedTicket = await world.client.listTicket(seller, `Reserved ${uniqueWord()}`);
+    const cancelledTicket = await world.client.listTicket(seller, `Cancelled ${uniqueWord()}`);
+    const pending = (await world.client.createOrder(reservedTicket, buyer)).body.data?.createOrder as {
       id: string;
     };
-    const cancelled = (await client.createOrder(cancelledTicket, buyer)).body.data?.createOrder as {
+    const cancelled = (await world.client.createOrder(cancelledTicket, buyer)).body.data?.createOrder as {
       id: string;
     };
-    const cancel = await client.gql(
+    const cancel = await world.client.gql(
       `mutation ($id: ID!) { cancelOrder(id: $id) { status } }`,
       { id: cancelled.id },
       buyer.cookie,
     );
     expect(cancel.body.data).toEqual({ cancelOrder: { status: "CANCELLED" } });
     const paidKey = `declined-${pending.id}`;
-    const declined = await client.pay(pending.id, "tok_decline", paidKey, buyer);
+    const declined = await world.client.pay(pending.id, "tok_decline", paidKey, buyer);
     expect(declined.body.data?.payForOrder).toMatchObject({ status: "FAILED" });
     // Every replica has caught up before the snapshot (payments knows the cancelled order too).
     await eventually(
       () =>
-        sql(platform, "SELECT 1 FROM payments.order_replica WHERE order_id = $1 AND status = 'CANCELLED'", [
-          cancelled.id,
-        ]),
+        sql(
+          world.platform,
+          "SELECT 1 FROM payments.order_replica WHERE order_id = $1 AND status = 'CANCELLED'",
+          [cancelled.id],
+        ),
       (rows) => rows.length === 1,
     );
     await eventually(
       () =>
-        sql(platform, "SELECT 1 FROM tickets.tickets WHERE id = $1 AND status = 'RESERVED'", [
+        sql(world.platform, "SELECT 1 FROM tickets.tickets WHERE id = $1 AND status = 'RESERVED'", [
           reservedTicket,
         ]),
       (rows) => rows.length === 1,
@@ -334,7 +315,7 @@ describe("bad input on every mutation, through the gateway", () => {
     const before = await settled();
     const outcomes: string[] = [];
     for (const [name, query, variables, who, code] of cases) {
-      const { res, body } = await client.gql(
+      const { res, body } = await world.client.gql(
         query,
         variables,
         who === "anonymous" ? undefined : cast[who].cookie,
@@ -352,7 +333,7 @@ describe("bad input on every mutation, through the gateway", () => {
     }
     expect(outcomes).toHaveLength(cases.length);
     // signOut has no input to get wrong; without a session it answers false and writes nothing.
-    expect((await client.gql("mutation { signOut }")).body.data).toEqual({ signOut: false });
+    expect((await world.client.gql("mutation { signOut }")).body.data).toEqual({ signOut: false });
 
     const after = await settled();
     expect(after).toEqual(before);

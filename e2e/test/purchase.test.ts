@@ -4,23 +4,11 @@
  * the purchase journey from `listings` to the seller's `sales`, decline then pay, a transient provider
  * failure retried under the same idempotency key, expiry, and the two-buyer race.
  */
-import { startPlatform, type Platform } from "@boxoffice/platform";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, gatewayClient, sql, uniqueWord } from "./support/client.ts";
+import { describe, expect, it } from "vitest";
+import { eventually, sql, uniqueWord, usePlatform } from "./support/client.ts";
 
-let platform: Platform;
-let client: ReturnType<typeof gatewayClient>;
-
-beforeAll(async () => {
-  platform = await startPlatform({
-    adminDatabaseUrl: process.env.DATABASE_URL!,
-    kafkaBrokers: process.env.KAFKA_BROKERS!,
-    processEnv: { orders: { ORDER_EXPIRATION_SECONDS: "6", ORDER_EXPIRATION_POLL_MS: "200" } },
-  });
-  client = gatewayClient(platform);
-});
-afterAll(async () => {
-  await platform?.stop();
+const world = usePlatform({
+  processEnv: { orders: { ORDER_EXPIRATION_SECONDS: "6", ORDER_EXPIRATION_POLL_MS: "200" } },
 });
 
 interface Money {
@@ -46,20 +34,20 @@ const MY_ORDERS = `{ me { orders { orderId ticket { id } ticketTitle ticketPrice
 const MY_SALES = `{ me { sales { items { orderId ticket { id } ticketTitle amount { amountMinor currency } } totalRevenue { amountMinor currency } } } }`;
 
 async function findListings(search: string): Promise<ListingNode[]> {
-  const { body } = await client.gql(LISTINGS, { s: search });
+  const { body } = await world.client.gql(LISTINGS, { s: search });
   const edges = (body.data?.listings as { edges: { node: ListingNode }[] } | undefined)?.edges ?? [];
   return edges.map((e) => e.node);
 }
 
 describe("purchase journeys through the gateway", () => {
   it("seller lists, buyer finds it in listings and orders it; reserved, seller can't edit; pay → COMPLETED → SOLD; buyer's orders and seller's sales show it", async () => {
-    const seller = await client.newUser("seller");
-    const buyer = await client.newUser("buyer");
+    const seller = await world.client.newUser("seller");
+    const buyer = await world.client.newUser("buyer");
     const word = uniqueWord();
     const title = `Fontaines D.C. ${word} balcony`;
-    const ticketId = await client.listTicket(seller, title, 4500);
+    const ticketId = await world.client.listTicket(seller, title, 4500);
     // A price change before ordering is what the order is charged (every replica catches up).
-    const updated = await client.gql(
+    const updated = await world.client.gql(
       `mutation ($id: ID!) { updateTicket(id: $id, input: { priceMinor: 4800 }) { version } }`,
       { id: ticketId },
       seller.cookie,
@@ -88,14 +76,16 @@ describe("purchase journeys through the gateway", () => {
       (
         await eventually(
           () =>
-            sql<{ version: number }>(platform, "SELECT version FROM orders.ticket_replica WHERE id = $1", [
-              ticketId,
-            ]),
+            sql<{ version: number }>(
+              world.platform,
+              "SELECT version FROM orders.ticket_replica WHERE id = $1",
+              [ticketId],
+            ),
           (rows) => rows[0]?.version === 2,
         )
       )[0]?.version,
     ).toBe(2);
-    const ordered = await client.createOrder(found[0]!.id, buyer);
+    const ordered = await world.client.createOrder(found[0]!.id, buyer);
     const order = ordered.body.data?.createOrder as { id: string; status: string; amountMinor: number };
     expect(order).toMatchObject({ status: "PENDING", amountMinor: 4800, currency: "EUR" });
 
@@ -104,7 +94,7 @@ describe("purchase journeys through the gateway", () => {
       (nodes) => nodes[0]?.ticket.status === "RESERVED" && nodes[0]?.availability === "RESERVED",
     );
     expect(reserved[0]).toMatchObject({ availability: "RESERVED", ticket: { status: "RESERVED" } });
-    const edit = await client.gql(
+    const edit = await world.client.gql(
       `mutation ($id: ID!) { updateTicket(id: $id, input: { priceMinor: 1 }) { id } }`,
       { id: ticketId },
       seller.cookie,
@@ -112,7 +102,7 @@ describe("purchase journeys through the gateway", () => {
     expect(edit.body.errors?.[0]?.extensions?.code).toBe("CONFLICT");
     expect(edit.body.data ?? null).toBeNull();
 
-    const paid = await client.pay(order.id, "tok_success", `pay-${order.id}`, buyer);
+    const paid = await world.client.pay(order.id, "tok_success", `pay-${order.id}`, buyer);
     expect(paid.body.data?.payForOrder).toMatchObject({
       status: "SUCCEEDED",
       amountMinor: 4800,
@@ -120,7 +110,7 @@ describe("purchase journeys through the gateway", () => {
     });
     expect(
       await eventually(
-        () => client.orderStatus(order.id, buyer),
+        () => world.client.orderStatus(order.id, buyer),
         (s) => s === "COMPLETED",
       ),
     ).toBe("COMPLETED");
@@ -132,7 +122,8 @@ describe("purchase journeys through the gateway", () => {
 
     // The storefront: the buyer's history and the seller's sales, with the right title and price.
     const history = await eventually(
-      async () => (await client.gql(MY_ORDERS, {}, buyer.cookie)).body.data?.me as { orders: unknown[] },
+      async () =>
+        (await world.client.gql(MY_ORDERS, {}, buyer.cookie)).body.data?.me as { orders: unknown[] },
       (me) => JSON.stringify(me?.orders).includes("COMPLETED"),
     );
     expect(history.orders).toEqual([
@@ -147,7 +138,7 @@ describe("purchase journeys through the gateway", () => {
     ]);
     const sales = await eventually(
       async () =>
-        (await client.gql(MY_SALES, {}, seller.cookie)).body.data?.me as {
+        (await world.client.gql(MY_SALES, {}, seller.cookie)).body.data?.me as {
           sales: { items: unknown[]; totalRevenue: Money[] };
         },
       (me) => (me?.sales.items.length ?? 0) > 0,
@@ -164,8 +155,8 @@ describe("purchase journeys through the gateway", () => {
       totalRevenue: [{ amountMinor: 4800, currency: "EUR" }],
     });
     // Neither is anyone else's to read.
-    const stranger = await client.newUser("stranger");
-    const peek = await client.gql(
+    const stranger = await world.client.newUser("stranger");
+    const peek = await world.client.gql(
       `query ($id: ID!) { ticket(id: $id) { seller { sales { totalRevenue { amountMinor } } orders { orderId } } } }`,
       { id: ticketId },
       stranger.cookie,
@@ -174,17 +165,17 @@ describe("purchase journeys through the gateway", () => {
   });
 
   it("a declined token leaves the order open; a new key then pays it", async () => {
-    const seller = await client.newUser("seller");
-    const buyer = await client.newUser("buyer");
-    const ticketId = await client.listTicket(seller, `Declined ${uniqueWord()}`);
-    const order = (await client.createOrder(ticketId, buyer)).body.data?.createOrder as { id: string };
-    const declined = await client.pay(order.id, "tok_decline", `decline-${order.id}`, buyer);
+    const seller = await world.client.newUser("seller");
+    const buyer = await world.client.newUser("buyer");
+    const ticketId = await world.client.listTicket(seller, `Declined ${uniqueWord()}`);
+    const order = (await world.client.createOrder(ticketId, buyer)).body.data?.createOrder as { id: string };
+    const declined = await world.client.pay(order.id, "tok_decline", `decline-${order.id}`, buyer);
     expect(declined.body.data?.payForOrder).toMatchObject({
       status: "FAILED",
       failureReason: "card_declined",
     });
-    expect(await client.orderStatus(order.id, buyer)).toBe("PENDING");
-    const paid = await client.gql(
+    expect(await world.client.orderStatus(order.id, buyer)).toBe("PENDING");
+    const paid = await world.client.gql(
       `mutation ($o: ID!, $k: String!) { payForOrder(orderId: $o, paymentToken: "tok_success", idempotencyKey: $k) { status } }`,
       { o: order.id, k: `retry-${order.id}` },
       buyer.cookie,
@@ -193,14 +184,14 @@ describe("purchase journeys through the gateway", () => {
   });
 
   it("a transient provider failure, retried with the same idempotency key, charges exactly once", async () => {
-    const seller = await client.newUser("seller");
-    const buyer = await client.newUser("buyer");
-    const ticketId = await client.listTicket(seller, `Transient ${uniqueWord()}`, 3100);
-    const order = (await client.createOrder(ticketId, buyer)).body.data?.createOrder as { id: string };
+    const seller = await world.client.newUser("seller");
+    const buyer = await world.client.newUser("buyer");
+    const ticketId = await world.client.listTicket(seller, `Transient ${uniqueWord()}`, 3100);
+    const order = (await world.client.createOrder(ticketId, buyer)).body.data?.createOrder as { id: string };
     const key = `transient-${order.id}`;
 
     // tok_transient: the provider fails the first call for this payment (documented sandbox token).
-    const failed = await client.pay(order.id, "tok_transient", key, buyer);
+    const failed = await world.client.pay(order.id, "tok_transient", key, buyer);
     expect(failed.body.data ?? null).toBeNull();
     expect(failed.body.errors?.[0]?.extensions).toMatchObject({
       code: "SERVICE_UNAVAILABLE",
@@ -208,16 +199,16 @@ describe("purchase journeys through the gateway", () => {
     });
     expect(JSON.stringify(failed.body)).not.toMatch(/stacktrace|TransientProviderError|\.ts:\d/);
     const paymentId = failed.body.errors?.[0]?.extensions?.paymentId as string;
-    expect(await client.orderStatus(order.id, buyer)).toBe("PENDING");
+    expect(await world.client.orderStatus(order.id, buyer)).toBe("PENDING");
 
     // The client retries exactly as told: same key, same token. Then a nervous third click.
-    const retried = await client.gql(
+    const retried = await world.client.gql(
       `mutation ($o: ID!, $k: String!) { payForOrder(orderId: $o, paymentToken: "tok_transient", idempotencyKey: $k) { id status amountMinor } }`,
       { o: order.id, k: key },
       buyer.cookie,
     );
     expect(retried.body.data?.payForOrder).toEqual({ id: paymentId, status: "SUCCEEDED", amountMinor: 3100 });
-    const again = await client.gql(
+    const again = await world.client.gql(
       `mutation ($o: ID!, $k: String!) { payForOrder(orderId: $o, paymentToken: "tok_transient", idempotencyKey: $k) { id status } }`,
       { o: order.id, k: key },
       buyer.cookie,
@@ -227,20 +218,20 @@ describe("purchase journeys through the gateway", () => {
     // Charged once: one payment (one provider idempotency key), one payment.succeeded event, and the
     // seller's revenue counts the amount once.
     const payments = await sql<{ id: string; status: string; attempts: number }>(
-      platform,
+      world.platform,
       "SELECT id::text, status::text, attempts FROM payments.payments WHERE order_id = $1",
       [order.id],
     );
     expect(payments).toEqual([{ id: paymentId, status: "SUCCEEDED", attempts: 2 }]);
     const events = await sql<{ event_type: string }>(
-      platform,
+      world.platform,
       "SELECT event_type FROM payments.event_outbox WHERE aggregate_id = $1",
       [paymentId],
     );
     expect(events.map((e) => e.event_type)).toEqual(["payment.succeeded"]);
     const sales = await eventually(
       async () =>
-        (await client.gql(MY_SALES, {}, seller.cookie)).body.data?.me as {
+        (await world.client.gql(MY_SALES, {}, seller.cookie)).body.data?.me as {
           sales: { items: unknown[]; totalRevenue: Money[] };
         },
       (me) => (me?.sales.items.length ?? 0) > 0,
@@ -249,35 +240,38 @@ describe("purchase journeys through the gateway", () => {
     expect(sales.sales.totalRevenue).toEqual([{ amountMinor: 3100, currency: "EUR" }]);
     expect(
       await eventually(
-        () => client.orderStatus(order.id, buyer),
+        () => world.client.orderStatus(order.id, buyer),
         (s) => s === "COMPLETED",
       ),
     ).toBe("COMPLETED");
   });
 
   it("an unpaid order expires: CANCELLED, ticket available again, another buyer orders it, paying the old order is refused", async () => {
-    const seller = await client.newUser("seller");
-    const first = await client.newUser("buyer");
-    const second = await client.newUser("buyer");
-    const ticketId = await client.listTicket(seller, `Expiring ${uniqueWord()}`);
-    const order = (await client.createOrder(ticketId, first)).body.data?.createOrder as { id: string };
+    const seller = await world.client.newUser("seller");
+    const first = await world.client.newUser("buyer");
+    const second = await world.client.newUser("buyer");
+    const ticketId = await world.client.listTicket(seller, `Expiring ${uniqueWord()}`);
+    const order = (await world.client.createOrder(ticketId, first)).body.data?.createOrder as { id: string };
     expect(
       await eventually(
-        () => client.orderStatus(order.id, first),
+        () => world.client.orderStatus(order.id, first),
         (s) => s === "CANCELLED",
       ),
     ).toBe("CANCELLED");
     const ticketStatus = async () =>
-      ((await client.gql(`query ($id: ID!) { ticket(id: $id) { status availability } }`, { id: ticketId }))
-        .body.data?.ticket ?? null) as { status: string; availability: string } | null;
+      ((
+        await world.client.gql(`query ($id: ID!) { ticket(id: $id) { status availability } }`, {
+          id: ticketId,
+        })
+      ).body.data?.ticket ?? null) as { status: string; availability: string } | null;
     expect(
       await eventually(ticketStatus, (t) => t?.status === "AVAILABLE" && t.availability === "AVAILABLE"),
     ).toEqual({ status: "AVAILABLE", availability: "AVAILABLE" });
-    const again = await client.createOrder(ticketId, second);
+    const again = await world.client.createOrder(ticketId, second);
     expect(again.body.data?.createOrder).toMatchObject({ status: "PENDING" });
     const late = await eventually(
       () =>
-        client.gql(
+        world.client.gql(
           `mutation ($o: ID!, $k: String!) { payForOrder(orderId: $o, paymentToken: "tok_success", idempotencyKey: $k) { id } }`,
           { o: order.id, k: `late-${order.id}` },
           first.cookie,
@@ -286,7 +280,9 @@ describe("purchase journeys through the gateway", () => {
     );
     expect(late.body.errors?.[0]?.extensions?.code).toBe("CONFLICT");
     expect(late.body.data ?? null).toBeNull();
-    const payments = await sql(platform, "SELECT 1 FROM payments.payments WHERE order_id = $1", [order.id]);
+    const payments = await sql(world.platform, "SELECT 1 FROM payments.payments WHERE order_id = $1", [
+      order.id,
+    ]);
     expect(payments).toEqual([]);
   });
 });
@@ -295,20 +291,22 @@ describe("cancel and pay at the same instant, through the gateway", () => {
   const ORDERS = 8;
 
   it(`${ORDERS} orders each cancelled and paid at once: an order either completes (ticket sold) or is cancelled with any capture refunded`, async () => {
-    const seller = await client.newUser("seller");
-    const buyer = await client.newUser("buyer");
+    const seller = await world.client.newUser("seller");
+    const buyer = await world.client.newUser("buyer");
     const word = uniqueWord();
     const orders: { orderId: string; ticketId: string }[] = [];
     for (let i = 0; i < ORDERS; i += 1) {
-      const ticketId = await client.listTicket(seller, `Undecided ${word} ${i}`, 2000 + i);
-      const order = (await client.createOrder(ticketId, buyer)).body.data?.createOrder as { id: string };
+      const ticketId = await world.client.listTicket(seller, `Undecided ${word} ${i}`, 2000 + i);
+      const order = (await world.client.createOrder(ticketId, buyer)).body.data?.createOrder as {
+        id: string;
+      };
       orders.push({ orderId: order.id, ticketId });
     }
     // payForOrder must know every order (its replica), so the race is cancel-vs-capture, not NOT_FOUND.
     await eventually(
       () =>
         sql<{ n: string }>(
-          platform,
+          world.platform,
           "SELECT count(*) AS n FROM payments.order_replica WHERE order_id = ANY($1::uuid[])",
           [orders.map((o) => o.orderId)],
         ),
@@ -317,12 +315,12 @@ describe("cancel and pay at the same instant, through the gateway", () => {
     await Promise.all(
       orders.map(({ orderId }) =>
         Promise.all([
-          client.gql(
+          world.client.gql(
             `mutation ($id: ID!) { cancelOrder(id: $id) { status } }`,
             { id: orderId },
             buyer.cookie,
           ),
-          client.gql(
+          world.client.gql(
             `mutation ($o: ID!, $k: String!) { payForOrder(orderId: $o, paymentToken: "tok_success", idempotencyKey: $k) { status } }`,
             { o: orderId, k: `race-${orderId}` },
             buyer.cookie,
@@ -343,16 +341,16 @@ describe("cancel and pay at the same instant, through the gateway", () => {
       orderId: string;
       ticketId: string;
     }): Promise<Outcome> => ({
-      order: (await client.orderStatus(orderId, buyer)) ?? "missing",
+      order: (await world.client.orderStatus(orderId, buyer)) ?? "missing",
       ticket: (
-        (await client.gql(`query ($id: ID!) { ticket(id: $id) { status } }`, { id: ticketId })).body.data
-          ?.ticket as {
+        (await world.client.gql(`query ($id: ID!) { ticket(id: $id) { status } }`, { id: ticketId })).body
+          .data?.ticket as {
           status: string;
         }
       ).status,
       payments: (
         await sql<{ status: string }>(
-          platform,
+          world.platform,
           "SELECT status::text FROM payments.payments WHERE order_id = $1",
           [orderId],
         )
@@ -376,17 +374,17 @@ describe("the booking race through the gateway", () => {
   const ROUNDS = 50;
 
   it(`${ROUNDS} rounds of two buyers ordering the same ticket at once: exactly one order per round`, async () => {
-    const seller = await client.newUser("seller");
-    const [alice, bob] = [await client.newUser("alice"), await client.newUser("bob")];
+    const seller = await world.client.newUser("seller");
+    const [alice, bob] = [await world.client.newUser("alice"), await world.client.newUser("bob")];
     const word = uniqueWord();
     const tickets: string[] = [];
     for (let i = 0; i < ROUNDS; i += 1)
-      tickets.push(await client.listTicket(seller, `Race ${word} ${i}`, 1000 + i));
+      tickets.push(await world.client.listTicket(seller, `Race ${word} ${i}`, 1000 + i));
     // Both buyers must be able to order: wait until the orders subgraph's replica has every ticket.
     const known = await eventually(
       () =>
         sql<{ n: string }>(
-          platform,
+          world.platform,
           "SELECT count(*) AS n FROM orders.ticket_replica WHERE id = ANY($1::uuid[])",
           [tickets],
         ),
@@ -398,7 +396,7 @@ describe("the booking race through the gateway", () => {
     const CREATE = `mutation ($t: ID!) { createOrder(ticketId: $t) { id } }`;
     for (const ticketId of tickets) {
       const results = await Promise.all(
-        [alice, bob].map((buyer) => client.gql(CREATE, { t: ticketId }, buyer.cookie)),
+        [alice, bob].map((buyer) => world.client.gql(CREATE, { t: ticketId }, buyer.cookie)),
       );
       const won = results.filter((r) => r.body.data?.createOrder);
       const lost = results.filter((r) => !r.body.data?.createOrder);
@@ -409,7 +407,7 @@ describe("the booking race through the gateway", () => {
       });
     }
     const rows = await sql<{ ticket_id: string; orders: string }>(
-      platform,
+      world.platform,
       `SELECT ticket_id::text, count(*) AS orders FROM orders.orders
         WHERE ticket_id = ANY($1::uuid[]) GROUP BY ticket_id`,
       [tickets],
@@ -420,7 +418,7 @@ describe("the booking race through the gateway", () => {
     const reserved = await eventually(
       () =>
         sql<{ n: string }>(
-          platform,
+          world.platform,
           "SELECT count(*) AS n FROM tickets.tickets WHERE id = ANY($1::uuid[]) AND status = 'RESERVED'",
           [tickets],
         ),

@@ -9,28 +9,16 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { startPlatform, type Platform } from "@boxoffice/platform";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, gatewayClient, uniqueWord, type TestUser } from "./support/client.ts";
+import type { Platform } from "@boxoffice/platform";
+import { describe, expect, it } from "vitest";
+import { eventually, uniqueWord, type TestUser, usePlatform } from "./support/client.ts";
 
 const STOREFRONT_DIR = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   "../../subgraphs/storefront",
 );
 
-let platform: Platform;
-let client: ReturnType<typeof gatewayClient>;
-
-beforeAll(async () => {
-  platform = await startPlatform({
-    adminDatabaseUrl: process.env.DATABASE_URL!,
-    kafkaBrokers: process.env.KAFKA_BROKERS!,
-  });
-  client = gatewayClient(platform);
-});
-afterAll(async () => {
-  await platform?.stop();
-});
+const world = usePlatform();
 
 /** Runs the storefront's rebuild command (what its `rebuild` script runs) with the storefront's env. */
 async function rebuildCommand(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -38,7 +26,7 @@ async function rebuildCommand(...args: string[]): Promise<{ code: number; stdout
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
       ["--import", "tsx", "src/cli.ts", ...args],
-      { cwd: STOREFRONT_DIR, env: platform.serviceEnv("storefront"), timeout: 120_000 },
+      { cwd: STOREFRONT_DIR, env: world.platform.serviceEnv("storefront"), timeout: 120_000 },
     );
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -49,33 +37,33 @@ async function rebuildCommand(...args: string[]): Promise<{ code: number; stdout
 
 describe("storefront rebuild through the gateway", () => {
   it("after its tables are lost and rebuilt from the topics, the storefront answers exactly as before", async () => {
-    const seller = await client.newUser("seller");
-    const buyer = await client.newUser("buyer");
+    const seller = await world.client.newUser("seller");
+    const buyer = await world.client.newUser("buyer");
     const word = uniqueWord();
     const [sold, reserved, cancelled, available] = [
-      await client.listTicket(seller, `${word} sold`, 5100),
-      await client.listTicket(seller, `${word} reserved`, 5200),
-      await client.listTicket(seller, `${word} cancelled`, 5300),
-      await client.listTicket(seller, `${word} available`, 5400),
+      await world.client.listTicket(seller, `${word} sold`, 5100),
+      await world.client.listTicket(seller, `${word} reserved`, 5200),
+      await world.client.listTicket(seller, `${word} cancelled`, 5300),
+      await world.client.listTicket(seller, `${word} available`, 5400),
     ];
-    await client.gql(
+    await world.client.gql(
       `mutation ($id: ID!) { updateTicket(id: $id, input: { title: "${word} available, row 3" }) { id } }`,
       { id: available },
       seller.cookie,
     );
     const order = async (ticketId: string) =>
-      ((await client.createOrder(ticketId, buyer)).body.data?.createOrder as { id: string }).id;
+      ((await world.client.createOrder(ticketId, buyer)).body.data?.createOrder as { id: string }).id;
     const soldOrder = await order(sold);
     await order(reserved);
     const cancelledOrder = await order(cancelled);
-    await client.gql(
+    await world.client.gql(
       `mutation ($id: ID!) { cancelOrder(id: $id) { id } }`,
       { id: cancelledOrder },
       buyer.cookie,
     );
-    const declinedThenPaid = await client.pay(soldOrder, "tok_decline", `d-${soldOrder}`, buyer);
+    const declinedThenPaid = await world.client.pay(soldOrder, "tok_decline", `d-${soldOrder}`, buyer);
     expect(declinedThenPaid.body.data?.payForOrder).toMatchObject({ status: "FAILED" });
-    const paid = await client.pay(soldOrder, "tok_success", `p-${soldOrder}`, buyer);
+    const paid = await world.client.pay(soldOrder, "tok_success", `p-${soldOrder}`, buyer);
     expect(paid.body.data?.payForOrder).toMatchObject({ status: "SUCCEEDED" });
 
     const tickets = [sold, reserved, cancelled, available];
@@ -105,24 +93,27 @@ describe("storefront rebuild through the gateway", () => {
     expect(refused.stderr).toMatch(/the storefront is running .*stop it/);
     expect(await answers()).toEqual(before);
 
-    await platform.stopService("storefront");
+    await world.platform.stopService("storefront");
     // The read model is lost.
-    await truncateReadModel(platform);
+    await truncateReadModel(world.platform);
     const rebuilt = await rebuildCommand();
     expect(rebuilt.stderr).toBe("");
     expect(rebuilt.code).toBe(0);
     expect(rebuilt.stdout).toMatch(/Rebuilt in [\d.]+ s: \d+ messages/);
-    await platform.startService("storefront");
+    await world.platform.startService("storefront");
 
     expect(await answers()).toEqual(before);
 
     // Live consumption continues under the rebuild's group.
-    const late = await client.listTicket(seller, `${word} late`, 5500);
+    const late = await world.client.listTicket(seller, `${word} late`, 5500);
     const after = await eventually(
       () =>
-        client.gql(`query ($s: String!) { listings(filter: { search: $s }) { edges { node { id } } } }`, {
-          s: word,
-        }),
+        world.client.gql(
+          `query ($s: String!) { listings(filter: { search: $s }) { edges { node { id } } } }`,
+          {
+            s: word,
+          },
+        ),
       (r) => JSON.stringify(r.body.data).includes(late),
     );
     expect(JSON.stringify(after.body.data)).toContain(late);
@@ -144,7 +135,7 @@ async function truncateReadModel(p: Platform): Promise<void> {
 async function everyAnswer(word: string, tickets: string[], buyer: TestUser, seller: TestUser) {
   const page = async (after: string | null) =>
     (
-      await client.gql(
+      await world.client.gql(
         `query ($s: String!, $after: String) {
           listings(filter: { search: $s }, first: 2, after: $after) {
             edges { cursor node { id title priceMinor currency availability seller { id } } }
@@ -163,20 +154,20 @@ async function everyAnswer(word: string, tickets: string[], buyer: TestUser, sel
   const first = await page(null);
   const second = first?.endCursor ? await page(first.endCursor) : undefined;
   const onlyAvailable = (
-    await client.gql(
+    await world.client.gql(
       `query ($s: String!) { listings(filter: { search: $s, onlyAvailable: true, minPrice: 5300 }) { edges { node { id } } } }`,
       { s: word },
     )
   ).body.data?.listings;
   const me = async (user: TestUser, fields: string) =>
-    ((await client.gql(`{ me { ${fields} } }`, {}, user.cookie)).body.data?.me ?? null) as Record<
+    ((await world.client.gql(`{ me { ${fields} } }`, {}, user.cookie)).body.data?.me ?? null) as Record<
       string,
       unknown
     > | null;
   const availability = await Promise.all(
     tickets.map(
       async (id) =>
-        (await client.gql(`query ($id: ID!) { ticket(id: $id) { id availability } }`, { id })).body.data
+        (await world.client.gql(`query ($id: ID!) { ticket(id: $id) { id availability } }`, { id })).body.data
           ?.ticket as { id: string; availability: string } | undefined,
     ),
   );

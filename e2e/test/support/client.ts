@@ -2,9 +2,10 @@
  * What the part-2 e2e files do through the gateway, as a client would: sign up, list a ticket, order,
  * pay, poll until an event has travelled; plus read-only SQL for what a client cannot see (row counts).
  */
-import type { Platform } from "@boxoffice/platform";
+import { startPlatform, type Platform, type PlatformOptions } from "@boxoffice/platform";
 import { graphqlRequest } from "@boxoffice/service-kit/testing";
 import pg from "pg";
+import { afterAll, beforeAll } from "vitest";
 
 export const PASSWORD = "correct horse battery staple";
 
@@ -114,4 +115,33 @@ export async function sql<T extends pg.QueryResultRow>(
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Starts a platform (fresh database and KAFKA_NAMESPACE, every process real) before this file's tests
+ * and stops it after them. Read `.platform` / `.client` inside tests (they exist once beforeAll ran).
+ */
+export function usePlatform(options: Omit<PlatformOptions, "adminDatabaseUrl" | "kafkaBrokers"> = {}) {
+  const state: { platform?: Platform; client?: ReturnType<typeof gatewayClient> } = {};
+  beforeAll(async () => {
+    state.platform = await startPlatform({
+      adminDatabaseUrl: process.env.DATABASE_URL!,
+      kafkaBrokers: process.env.KAFKA_BROKERS!,
+      ...options,
+    });
+    state.client = gatewayClient(state.platform);
+  });
+  afterAll(async () => {
+    await state.platform?.stop();
+  });
+  return {
+    get platform(): Platform {
+      if (!state.platform) throw new Error("the platform is not started (use it inside a test)");
+      return state.platform;
+    },
+    get client(): ReturnType<typeof gatewayClient> {
+      if (!state.client) throw new Error("the platform is not started (use it inside a test)");
+      return state.client;
+    },
+  };
 }
