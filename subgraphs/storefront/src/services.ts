@@ -89,7 +89,8 @@ export interface StorefrontServices {
   logger: Logger;
   /**
    * A page of listings, newest first (keyset on `(listed_at, id)`), matching `filter`: `search` is
-   * PostgreSQL full-text search of the title (`websearch_to_tsquery('simple', …)`: words, "quoted
+   * PostgreSQL full-text search of the title, accents ignored (`websearch_to_tsquery` with the
+   * `simple_unaccent` configuration: words, "quoted
    * phrases", `or`, `-excluded`), prices are inclusive bounds in minor units (any currency),
    * `onlyAvailable` keeps AVAILABLE ones.
    * @throws GraphQLError BAD_USER_INPUT, see listing-input.ts `parseListingsArgs`.
@@ -139,7 +140,9 @@ export function createStorefrontServices(
       const q = parseListingsArgs(args);
       const conditions: Prisma.Sql[] = [Prisma.sql`TRUE`];
       if (q.search !== undefined) {
-        conditions.push(Prisma.sql`l.search @@ websearch_to_tsquery('simple', ${q.search})`);
+        conditions.push(
+          Prisma.sql`l.search @@ websearch_to_tsquery('storefront.simple_unaccent'::regconfig, ${q.search})`,
+        );
       }
       if (q.minPrice !== undefined) conditions.push(Prisma.sql`l.price_minor >= ${q.minPrice}`);
       if (q.maxPrice !== undefined) conditions.push(Prisma.sql`l.price_minor <= ${q.maxPrice}`);

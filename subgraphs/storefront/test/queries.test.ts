@@ -139,6 +139,25 @@ describe("listings", () => {
     expect(titles(await listings({ filter: { search: `nothing-like-this ${tag}` } }))).toEqual([]);
   });
 
+  it("search ignores accents, both ways", async () => {
+    const accents = `a${randomUUID().slice(0, 8)}`;
+    const id = randomUUID();
+    await deliver(harness, [
+      ticketEvent(harness, {
+        ticketId: id,
+        sellerId: seller.id,
+        version: 1,
+        title: `Björk & Motörhead ${accents}`,
+      }),
+    ]);
+    for (const search of [`bjork ${accents}`, `MOTORHEAD ${accents}`, `"björk motörhead" ${accents}`]) {
+      expect(titles(await listings({ filter: { search } })), search).toEqual([
+        `Björk & Motörhead ${accents}`,
+      ]);
+    }
+    expect(titles(await listings({ filter: { search: `bjork -motörhead ${accents}` } }))).toEqual([]);
+  });
+
   it("price bounds are inclusive, in minor units", async () => {
     const page = await listings({ filter: { search: tag, minPrice: 5_000, maxPrice: 8_000 } });
     expect(titles(page)).toEqual(["Reserved Seat", "Sold Out Show", "Rock Arena", "Opera Carmen"]);
