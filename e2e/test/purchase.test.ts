@@ -8,7 +8,15 @@ import { describe, expect, it } from "vitest";
 import { eventually, sql, uniqueWord, usePlatform } from "./support/client.ts";
 
 const world = usePlatform({
-  processEnv: { orders: { ORDER_EXPIRATION_SECONDS: "6", ORDER_EXPIRATION_POLL_MS: "200" } },
+  processEnv: {
+    // Expiry within the test's patience: 8 s window, payment refused 1 s before it, cancelled 1 s after.
+    orders: {
+      ORDER_EXPIRATION_SECONDS: "8",
+      ORDER_EXPIRATION_GRACE_SECONDS: "1",
+      ORDER_EXPIRATION_POLL_MS: "200",
+    },
+    payments: { PAYMENTS_EXPIRY_MARGIN_SECONDS: "1" },
+  },
 });
 
 interface Money {

@@ -104,6 +104,7 @@ export async function startOrders(
     prisma,
     publisher,
     pollIntervalMs: env.ORDER_EXPIRATION_POLL_MS,
+    graceSeconds: env.ORDER_EXPIRATION_GRACE_SECONDS,
     logger: log,
   });
   const relay = createRelay({

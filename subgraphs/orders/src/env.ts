@@ -25,6 +25,13 @@ const schema = z
     AUTH_INSECURE_DEV_COOKIES: z.stringbool().optional(),
     /** How long a PENDING order reserves its ticket before the expiration worker cancels it, in seconds (1 s to 24 h). */
     ORDER_EXPIRATION_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+    /**
+     * How long after `expiresAt` the expiration worker waits before cancelling, in seconds (0 to 10 min):
+     * a payment the payments subgraph accepted before `expiresAt` (it stops accepting
+     * PAYMENTS_EXPIRY_MARGIN_SECONDS before) has this long to reach orders and complete the order,
+     * instead of arriving to a cancelled order and being refunded.
+     */
+    ORDER_EXPIRATION_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
     /** How often the expiration worker looks for due orders, in milliseconds (50 ms to 1 min). */
     ORDER_EXPIRATION_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   })

@@ -1,5 +1,5 @@
 /**
- * The durable order timer: cancels PENDING orders whose `expires_at` has passed.
+ * The durable order timer: cancels PENDING orders whose `expires_at` (plus the grace period) has passed.
  *
  * Durable because the timer IS the row: `expires_at` is written with the order, so a restart, a crash
  * or a deploy loses nothing — the next poll of any replica finds every order that fell due meanwhile.
@@ -20,6 +20,11 @@ export interface OrderExpirationWorkerOptions {
   publisher: Publisher<BoxofficeEventDefinition>;
   /** Time between polls when the previous one found nothing due, in ms (ORDER_EXPIRATION_POLL_MS). */
   pollIntervalMs: number;
+  /**
+   * Seconds after `expires_at` before an order is cancelled (ORDER_EXPIRATION_GRACE_SECONDS; default 0):
+   * lets a payment captured before `expires_at` arrive and complete the order.
+   */
+  graceSeconds?: number;
   /** Orders claimed per transaction (default 100); a full batch polls again at once. */
   batchSize?: number;
   logger?: EventsLogger;
@@ -44,6 +49,7 @@ export interface OrderExpirationWorker {
 export function createOrderExpirationWorker(options: OrderExpirationWorkerOptions): OrderExpirationWorker {
   const { prisma, publisher, pollIntervalMs } = options;
   const batchSize = options.batchSize ?? 100;
+  const graceSeconds = options.graceSeconds ?? 0;
   const logger = options.logger ?? silentLogger;
   let cancelledTotal = 0;
 
@@ -52,7 +58,7 @@ export function createOrderExpirationWorker(options: OrderExpirationWorkerOption
       // The database clock decides what is due, so replicas with skewed clocks agree.
       const due = await tx.$queryRaw<Array<{ id: string }>>`
         SELECT id::text FROM orders
-        WHERE status = 'PENDING' AND expires_at <= now()
+        WHERE status = 'PENDING' AND expires_at + make_interval(secs => ${graceSeconds}::float8) <= now()
         ORDER BY expires_at
         LIMIT ${batchSize}
         FOR UPDATE SKIP LOCKED`;

@@ -7,7 +7,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPublisher } from "@boxoffice/events";
 import type { OrdersApp } from "../src/app.ts";
+import { createOrderExpirationWorker } from "../src/order-expiration.worker.ts";
 import {
   createOrder,
   gql,
@@ -98,6 +100,32 @@ describe("order expiration", () => {
     } finally {
       await worker.stop();
     }
+  });
+
+  it("with a grace period, an order past expires_at stays PENDING (payable by a capture on its way) until the grace has passed", async () => {
+    const [orderId] = await placeOrders(1);
+    await waitDue([orderId!]);
+    const worker = createOrderExpirationWorker({
+      prisma: harness.app.services.prisma,
+      publisher: createPublisher({ registry: harness.registry, producer: "orders" }),
+      pollIntervalMs: 100,
+      graceSeconds: 2,
+    });
+    expect(await worker.runOnce()).not.toContain(orderId);
+    expect(await statusOf(orderId!)).toMatchObject({ status: "PENDING", version: 1 });
+    await waitUntil(
+      async () =>
+        (
+          await harness.sql(
+            "SELECT 1 FROM orders.orders WHERE id = $1 AND expires_at + interval '2 seconds' <= now()",
+            [orderId],
+          )
+        ).length === 1,
+      20_000,
+      "grace passed",
+    );
+    expect(await worker.runOnce()).toContain(orderId);
+    expect(await statusOf(orderId!)).toEqual({ status: "CANCELLED", reason: "EXPIRED", version: 2 });
   });
 
   it("a paid or cancelled order is left alone when its time comes", async () => {

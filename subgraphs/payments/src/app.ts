@@ -108,6 +108,7 @@ export async function startPayments(
     provider,
     logger,
     ...(options.attemptLeaseMs !== undefined ? { attemptLeaseMs: options.attemptLeaseMs } : {}),
+    expiryMarginMs: env.PAYMENTS_EXPIRY_MARGIN_SECONDS * 1000,
   });
   const refunds = createRefundWorker({
     prisma,

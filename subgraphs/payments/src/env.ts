@@ -19,6 +19,11 @@ const schema = z
     PAYMENTS_PROVIDER: z.enum(["sandbox"]).default("sandbox"),
     /** Refund worker poll interval when idle, ms (src/refund.worker.ts). */
     PAYMENTS_REFUND_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+    /**
+     * payForOrder refuses an order this many seconds before its `expiresAt` (ORDER_EXPIRED), so a capture
+     * lands before the order expires (the orders subgraph waits ORDER_EXPIRATION_GRACE_SECONDS after).
+     */
+    PAYMENTS_EXPIRY_MARGIN_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
     /** Reconciliation worker poll interval when idle, ms (src/reconciliation.worker.ts). */
     PAYMENTS_RECONCILE_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(10_000),
     /**

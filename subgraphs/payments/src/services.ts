@@ -95,6 +95,11 @@ export interface PaymentsServicesOptions {
   attemptLeaseMs?: number;
   /** How long a request waits for a concurrent attempt with the same key, ms (default 10 000). */
   waitForAttemptMs?: number;
+  /**
+   * Payment stops this long before the order's `expiresAt`, ms (PAYMENTS_EXPIRY_MARGIN_SECONDS; default
+   * 5 000): a capture then lands before the order expires rather than just after it (and is refunded).
+   */
+  expiryMarginMs?: number;
 }
 
 /** A typed `CONFLICT` error: the request is valid but the order's state forbids it now. */
@@ -104,15 +109,19 @@ function conflict(message: string, reason: string): GraphQLError {
 
 /**
  * Refuses an order that `buyerId` may not pay now.
- * @throws GraphQLError FORBIDDEN (not the buyer) or CONFLICT (not PENDING, or expired at `now`).
+ * @throws GraphQLError FORBIDDEN (not the buyer) or CONFLICT (not PENDING, or expired — or expiring
+ *   within `marginMs` — at `now`).
  */
-function assertPayable(order: OrderReplica, buyerId: string, now: Date): void {
+function assertPayable(order: OrderReplica, buyerId: string, now: Date, marginMs: number): void {
   // Ownership is checked on the loaded order, not on an argument (OWASP API1:2023).
   if (order.buyerId !== buyerId) throw forbiddenError("Only the order's buyer can pay for it.");
   if (order.status === "CANCELLED") throw conflict("This order was cancelled.", "ORDER_CANCELLED");
   if (order.status === "COMPLETED") throw conflict("This order is already completed.", "ORDER_COMPLETED");
-  if (order.expiresAt.getTime() <= now.getTime()) {
-    throw conflict("This order has expired; its reservation lapsed.", "ORDER_EXPIRED");
+  if (order.expiresAt.getTime() - marginMs <= now.getTime()) {
+    throw conflict(
+      "This order has expired (or expires in a few seconds, too late to pay); its reservation lapsed.",
+      "ORDER_EXPIRED",
+    );
   }
 }
 
@@ -129,6 +138,7 @@ export function createPaymentsServices(options: PaymentsServicesOptions): Paymen
   const leaseMs = options.attemptLeaseMs ?? 30_000;
   const leaseSeconds = leaseMs / 1000;
   const waitForAttemptMs = options.waitForAttemptMs ?? 10_000;
+  const expiryMarginMs = options.expiryMarginMs ?? 5_000;
 
   /** Transaction 1: find or create the payment and take its attempt lease (see the module comment). */
   async function claim(buyerId: string, orderId: string, key: string, fingerprint: string): Promise<Claim> {
@@ -156,7 +166,12 @@ export function createPaymentsServices(options: PaymentsServicesOptions): Paymen
         }
         if (existing.status !== "PENDING") return { kind: "done", payment: existing };
         // Resuming a PENDING payment: never start a provider call for an order that closed meanwhile.
-        assertPayable(await tx.orderReplica.findUniqueOrThrow({ where: { orderId } }), buyerId, now);
+        assertPayable(
+          await tx.orderReplica.findUniqueOrThrow({ where: { orderId } }),
+          buyerId,
+          now,
+          expiryMarginMs,
+        );
         const taken = await tx.$executeRaw`
           UPDATE payments SET attempt_started_at = now(), attempts = attempts + 1, updated_at = now()
           WHERE id = ${existing.id}::uuid AND status = 'PENDING'
@@ -170,7 +185,7 @@ export function createPaymentsServices(options: PaymentsServicesOptions): Paymen
       }
       if (locked.length === 0) throw notFound("No order with this id.");
       const order = await tx.orderReplica.findUniqueOrThrow({ where: { orderId } });
-      assertPayable(order, buyerId, now);
+      assertPayable(order, buyerId, now, expiryMarginMs);
       const live = await tx.payment.findFirst({
         where: { orderId, status: { in: ["PENDING", "SUCCEEDED"] } },
         select: { status: true },

@@ -351,11 +351,18 @@ describe("payForOrder: refusals write nothing and publish nothing", () => {
     const expired = await openOrder(harness, buyer, {
       expiresAt: new Date(Date.now() - 1_000).toISOString(),
     });
+    // Inside the 5 s margin before expiresAt: a capture could land after it, so it is refused too.
+    const expiring = await openOrder(harness, buyer, {
+      expiresAt: new Date(Date.now() + 3_000).toISOString(),
+    });
+    const tooLate =
+      "This order has expired (or expires in a few seconds, too late to pay); its reservation lapsed.";
     const before = await writeCounts(harness);
     for (const [orderId, reason, message] of [
       [cancelled, "ORDER_CANCELLED", "This order was cancelled."],
       [completed, "ORDER_COMPLETED", "This order is already completed."],
-      [expired, "ORDER_EXPIRED", "This order has expired; its reservation lapsed."],
+      [expired, "ORDER_EXPIRED", tooLate],
+      [expiring, "ORDER_EXPIRED", tooLate],
     ] as const) {
       const { body } = await pay(orderId, "tok_success", randomUUID());
       expect(body.errors?.[0]).toMatchObject({ message, extensions: { code: "CONFLICT", reason } });

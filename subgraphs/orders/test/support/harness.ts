@@ -57,6 +57,8 @@ export interface Harness {
 export interface HarnessOptions {
   /** ORDER_EXPIRATION_SECONDS (default 900). */
   expirationSeconds?: number;
+  /** ORDER_EXPIRATION_GRACE_SECONDS (default 0 here; 30 in production). */
+  expirationGraceSeconds?: number;
   /** ORDER_EXPIRATION_POLL_MS (default 1000). */
   expirationPollMs?: number;
   /** Run the app's own expiration worker (default true). */
@@ -82,6 +84,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     AUTH_JWKS_URL: accountsUrl().replace(/\/graphql$/, "/.well-known/jwks.json"),
     ...(options.expirationSeconds ? { ORDER_EXPIRATION_SECONDS: String(options.expirationSeconds) } : {}),
     ...(options.expirationPollMs ? { ORDER_EXPIRATION_POLL_MS: String(options.expirationPollMs) } : {}),
+    // Tests of expiry mean expiresAt itself; the grace period has its own test.
+    ORDER_EXPIRATION_GRACE_SECONDS: String(options.expirationGraceSeconds ?? 0),
   });
   const namespace = `orders-test-${id}`;
   const replicas: OrdersApp[] = [];
