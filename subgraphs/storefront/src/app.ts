@@ -21,6 +21,7 @@ import { parse } from "graphql";
 import type { StorefrontContext } from "./context.ts";
 import { createPrisma, type StorefrontTx } from "./db.ts";
 import type { StorefrontEnv } from "./env.ts";
+import { lockForServing, type ReadModelLock } from "./events/read-model-lock.ts";
 import { liveReadModelGroupId } from "./events/read-model-state.ts";
 import { createReadModelConsumer } from "./events/read-model.consumer.ts";
 import { resolvers } from "./resolvers/index.ts";
@@ -55,8 +56,8 @@ export interface StorefrontOptions {
  * Starts the storefront subgraph: HTTP (GraphQL at /graphql, /healthz, /readyz), the session-denylist
  * consumer and the read-model consumer. It publishes nothing, so it has no outbox and no relay.
  *
- * @throws when the database or Kafka is unreachable at start, or the port is taken; UnfinishedRebuildError
- *   when a rebuild of the read model was started and did not finish.
+ * @throws when the database or Kafka is unreachable at start, or the port is taken; ReadModelBusyError
+ *   while a rebuild runs; UnfinishedRebuildError when a rebuild was started and did not finish.
  */
 export async function startStorefront(
   env: StorefrontEnv,
@@ -69,13 +70,17 @@ export async function startStorefront(
   const log = eventsLogger(logger);
   const prisma = createPrisma(env.DATABASE_URL);
   await prisma.$queryRaw`SELECT 1`;
-  // Before anything else starts: a half-rebuilt read model must not be served.
-  const readModelGroup =
-    options.readModelGroupId ??
-    (await liveReadModelGroupId(prisma, namespace).catch(async (error: unknown) => {
-      await prisma.$disconnect();
-      throw error;
-    }));
+  // Before anything else starts: never while a rebuild runs, never on a half-rebuilt read model.
+  let servingLock: ReadModelLock | undefined;
+  let readModelGroup: string;
+  try {
+    servingLock = await lockForServing(env.DATABASE_URL);
+    readModelGroup = options.readModelGroupId ?? (await liveReadModelGroupId(prisma, namespace));
+  } catch (error) {
+    await servingLock?.release();
+    await prisma.$disconnect();
+    throw error;
+  }
 
   const kafka = createKafka({ clientId: "storefront", brokers: env.KAFKA_BROKERS, logger: log });
   await ensureTopics(kafka, topicSpecsFor(registry, { partitions: 3, replicationFactor: 1 }));
@@ -124,6 +129,7 @@ export async function startStorefront(
       { name: "session-denylist consumer", run: async () => void (await denylist.stop()) },
       { name: "read-model consumer", run: async () => void (await readModel.stop()) },
       { name: "prisma", run: () => prisma.$disconnect() },
+      { name: "read-model lock", run: () => servingLock.release() },
     ],
   });
   return { service, services, denylist, readModel, stop: service.stop };

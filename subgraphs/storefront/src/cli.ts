@@ -1,9 +1,10 @@
 /**
- * `pnpm --filter @boxoffice/storefront run rebuild-read-model [--timeout-seconds 600] [--wait-seconds 60]` — rebuilds
+ * `pnpm --filter @boxoffice/storefront run rebuild-read-model [--timeout-seconds 600] [--wait-seconds 10]` — rebuilds
  * the storefront read model from the topics (packages/events `rebuildReadModel`):
  *
- * 1. refuses while the storefront is running (its live consumer group still has members; waits up to
- *    `--wait-seconds` for members of a just-stopped storefront to leave);
+ * 1. takes the read model's lock exclusively (read-model-lock.ts): refuses while any storefront runs
+ *    (they hold it shared), retrying for up to `--wait-seconds`; a storefront cannot start until
+ *    the rebuild has finished;
  * 2. records in `read_model_state` that a rebuild is under way (a storefront started meanwhile, or
  *    after a crash of this command, refuses to start on half-built tables);
  * 3. empties the read-model tables and replays every followed topic from offset 0 under a new group
@@ -15,11 +16,11 @@
  * `LOG_LEVEL`; src/env.ts). Exit codes: 0 rebuilt; 1 failed (safe to run again); 2 bad usage.
  */
 import { createKafka } from "@boxoffice/events";
-import type { Kafka } from "kafkajs";
 import { createLogger, eventNames, eventsLogger } from "@boxoffice/service-kit";
 import { Command, InvalidArgumentError } from "commander";
 import { createPrisma } from "./db.ts";
 import { storefrontEnv } from "./env.ts";
+import { lockForRebuild, type ReadModelLock } from "./events/read-model-lock.ts";
 import { rebuildStorefront } from "./events/rebuild.ts";
 import {
   liveReadModelGroupId,
@@ -35,28 +36,11 @@ function seconds(value: string): number {
   return n;
 }
 
-/** Members of `groupId` (0 when the group is empty or unknown). */
-async function members(kafka: Kafka, groupId: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const { groups } = await admin.describeGroups([groupId]);
-    return groups[0]?.members.length ?? 0;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 const program = new Command()
   .name("storefront rebuild")
   .description("Rebuild the storefront read model from the Kafka topics (stop the storefront first).")
   .option("--timeout-seconds <n>", "give up when the replay has not caught up after this long", seconds, 600)
-  .option(
-    "--wait-seconds <n>",
-    "how long to wait for a stopped storefront to leave its consumer group",
-    seconds,
-    60,
-  )
+  .option("--wait-seconds <n>", "how long to wait for running storefronts to stop", seconds, 10)
   .showHelpAfterError()
   .action(async (opts: { timeoutSeconds: number; waitSeconds: number }) => {
     const env = storefrontEnv();
@@ -68,7 +52,10 @@ const program = new Command()
       logger: eventsLogger(logger),
     });
     const prisma = createPrisma(env.DATABASE_URL);
+    let lock: ReadModelLock | undefined;
     try {
+      // Exclusive: no storefront serves (or consumes into) the tables while they are rebuilt.
+      lock = await lockForRebuild(env.DATABASE_URL, opts.waitSeconds * 1000);
       let live: string;
       try {
         live = await liveReadModelGroupId(prisma, names.consumerGroupNamespace);
@@ -77,18 +64,6 @@ const program = new Command()
         if (!(error instanceof UnfinishedRebuildError)) throw error;
         live = readModelGroupId(names.consumerGroupNamespace);
         console.log("A previous rebuild did not finish; rebuilding again.");
-      }
-      const deadline = Date.now() + opts.waitSeconds * 1000;
-      let running = await members(kafka, live);
-      while (running > 0 && Date.now() < deadline) {
-        console.log(`Waiting for the storefront to leave consumer group ${live} (${running} member(s))…`);
-        await new Promise((r) => setTimeout(r, 2000));
-        running = await members(kafka, live);
-      }
-      if (running > 0) {
-        throw new Error(
-          `the storefront is running (consumer group ${live} has ${running} member(s)): stop it, then run the rebuild again`,
-        );
       }
       await markRebuilding(prisma, live);
       const started = performance.now();
@@ -111,6 +86,7 @@ const program = new Command()
       console.error(`storefront rebuild: ${error instanceof Error ? error.message : String(error)}`);
       process.exitCode = 1;
     } finally {
+      await lock?.release();
       await prisma.$disconnect();
     }
   });

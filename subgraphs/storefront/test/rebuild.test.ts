@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { createKafka } from "@boxoffice/events";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createPrisma } from "../src/db.ts";
+import { lockForRebuild, ReadModelBusyError } from "../src/events/read-model-lock.ts";
 import { markRebuilding, markRebuilt, UnfinishedRebuildError } from "../src/events/read-model-state.ts";
 import { READ_MODEL_TABLES, rebuildStorefront } from "../src/events/rebuild.ts";
 import {
@@ -119,7 +120,12 @@ it("empties the tables, replays every topic, and answers exactly as before", asy
   expect(before.tables.payments).toHaveLength(4);
   expect(before.tables.users).toHaveLength(2);
 
+  // Serving and rebuilding exclude each other (read-model-lock.ts), whichever comes first.
+  await expect(lockForRebuild(harness.db.url, 0)).rejects.toThrow(ReadModelBusyError);
   await harness.stopApp();
+  const rebuildLock = await lockForRebuild(harness.db.url, 5_000);
+  await expect(harness.restart()).rejects.toThrow(ReadModelBusyError);
+  await rebuildLock.release();
   const prisma = createPrisma(harness.db.url);
   try {
     const kafka = createKafka({ clientId: "storefront-rebuild-test", brokers: kafkaBrokers() });
