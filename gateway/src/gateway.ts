@@ -74,25 +74,28 @@ export interface RunningGateway {
 
 type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 
-/** Node's network error codes for a subgraph that cannot be reached. */
-const UNREACHABLE = new Set([
+/** Network errors of a request that never reached the subgraph: safe to retry, whatever it was. */
+const NOT_SENT = new Set([
   "ECONNREFUSED",
-  "ECONNRESET",
   "EHOSTUNREACH",
   "ENETUNREACH",
   "ENOTFOUND",
   "EAI_AGAIN",
+  "UND_ERR_CONNECT_TIMEOUT",
 ]);
+/** Network errors of a request the subgraph may have received: its outcome is unknown. */
+const CUT_OFF = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
 
 /**
- * The network error code behind a failed subgraph fetch: @apollo/gateway reports undici's
- * `TypeError: fetch failed` (as the GraphQLError's `originalError`) whose `cause` carries the code.
+ * How a failed subgraph fetch failed, from the network error code behind it: @apollo/gateway reports
+ * undici's `TypeError: fetch failed` (as the GraphQLError's `originalError`) whose `cause` carries it.
  */
-function networkErrorCode(error: unknown): string | undefined {
+function networkFailure(error: unknown): "not-sent" | "cut-off" | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current && typeof current === "object"; depth += 1) {
     const { code } = current as { code?: unknown };
-    if (typeof code === "string" && UNREACHABLE.has(code)) return code;
+    if (typeof code === "string" && NOT_SENT.has(code)) return "not-sent";
+    if (typeof code === "string" && CUT_OFF.has(code)) return "cut-off";
     const next = current as { originalError?: unknown; cause?: unknown };
     current = next.originalError ?? next.cause;
   }
@@ -104,9 +107,10 @@ function networkErrorCode(error: unknown): string | undefined {
  * auth-verify's context does) reaches the gateway as `"401: Unauthorized"` with the subgraph's URL
  * and body under `extensions.response`. Clients get the subgraph's own message, code and `reason`
  * instead, and never internal details (`response`, `serviceName`); then the usual masking applies.
- * A subgraph that did not answer in time or could not be reached (connection refused or reset,
- * unknown host) is `SERVICE_UNAVAILABLE` with `retryable: true` — the client may try again; the
- * address stays in the gateway's log (`onUnavailable`).
+ * A subgraph that could not be reached (connection refused, unknown host) is `SERVICE_UNAVAILABLE`
+ * with `retryable: true`: nothing ran, try again. One that timed out or dropped the connection
+ * mid-request is `SERVICE_UNAVAILABLE` with `retryable: false, outcomeUnknown: true`: it may have done
+ * the work. The address stays in the gateway's log (`onUnavailable`), never in the answer.
  */
 export function gatewayFormatError(
   mask: FormatError,
@@ -117,19 +121,23 @@ export function gatewayFormatError(
     let cleaned: GraphQLFormattedError = { ...formatted, extensions };
     const inner = (response as { body?: { errors?: GraphQLFormattedError[] } } | undefined)?.body
       ?.errors?.[0];
-    if (/aborted due to timeout/i.test(formatted.message)) {
+    const failure = /aborted due to timeout/i.test(formatted.message) ? "cut-off" : networkFailure(error);
+    if (failure === "not-sent") {
       onUnavailable(formatted.message);
-      cleaned = {
-        message: "A service did not answer in time; try again.",
-        ...(formatted.path ? { path: formatted.path } : {}),
-        extensions: { code: "SERVICE_UNAVAILABLE", retryable: true },
-      };
-    } else if (networkErrorCode(error)) {
-      onUnavailable(`${formatted.message} (${networkErrorCode(error)})`);
       cleaned = {
         message: "A service is unavailable right now; try again.",
         ...(formatted.path ? { path: formatted.path } : {}),
         extensions: { code: "SERVICE_UNAVAILABLE", retryable: true },
+      };
+    } else if (failure === "cut-off") {
+      // The subgraph may have done the work: a mutation is safe to repeat only when it is idempotent
+      // (payForOrder with the same idempotencyKey); otherwise read the state first.
+      onUnavailable(formatted.message);
+      cleaned = {
+        message:
+          "A service did not finish answering; what it did is unknown. Queries can be retried; check before repeating a mutation.",
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code: "SERVICE_UNAVAILABLE", retryable: false, outcomeUnknown: true },
       };
     } else if (inner && /^\d{3}: /.test(formatted.message)) {
       const { code, reason } = inner.extensions ?? {};

@@ -94,21 +94,18 @@ describe("gateway", () => {
 
   it("a stalled subgraph gives SERVICE_UNAVAILABLE after the timeout instead of hanging", async () => {
     const { body } = await post("{ slow }");
-    expect(body.errors?.[0]).toMatchObject({ extensions: { code: "SERVICE_UNAVAILABLE", retryable: true } });
+    // It may have done the work: not "retry blindly".
+    expect(body.errors?.[0]).toMatchObject({
+      extensions: { code: "SERVICE_UNAVAILABLE", retryable: false, outcomeUnknown: true },
+    });
     expect(body.data).toEqual({ slow: null });
   });
 
-  it("an unreachable subgraph gives SERVICE_UNAVAILABLE with retryable, and no address", async () => {
-    const closed = await new Promise<number>((resolve) => {
-      const server = net.createServer().listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as net.AddressInfo;
-        server.close(() => resolve(port));
-      });
-    });
-    const down = await startGateway({
+  async function gatewayWithItemsAt(url: string) {
+    return startGateway({
       supergraphSdl: composeSdl([
         { name: "users", url: fixture.users.url, sdl: USERS_SDL },
-        { name: "items", url: `http://127.0.0.1:${closed}/graphql`, sdl: ITEMS_SDL },
+        { name: "items", url, sdl: ITEMS_SDL },
       ]),
       port: 0,
       corsOrigins: [],
@@ -116,12 +113,42 @@ describe("gateway", () => {
       subgraphTimeoutMs: 1000,
       production: true,
     });
+  }
+
+  it("a subgraph that cannot be reached gives SERVICE_UNAVAILABLE, retryable (nothing ran), and no address", async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const down = await gatewayWithItemsAt(`http://127.0.0.1:${closed}/graphql`);
     try {
       const { body } = await post("{ items { id } }", {}, down);
       expect(body.errors?.[0]?.extensions).toEqual({ code: "SERVICE_UNAVAILABLE", retryable: true });
       expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|stacktrace/);
     } finally {
       await down.stop();
+    }
+  });
+
+  it("a subgraph that drops the connection mid-request gives SERVICE_UNAVAILABLE with outcomeUnknown, not retryable", async () => {
+    // Reads the request, then closes the socket without answering (a process killed mid-request).
+    const dropper = net.createServer((socket) => socket.once("data", () => socket.destroy()));
+    await new Promise<void>((resolve) => dropper.listen(0, "127.0.0.1", resolve));
+    const { port } = dropper.address() as net.AddressInfo;
+    const cut = await gatewayWithItemsAt(`http://127.0.0.1:${port}/graphql`);
+    try {
+      const { body } = await post("{ items { id } }", {}, cut);
+      expect(body.errors?.[0]?.extensions).toEqual({
+        code: "SERVICE_UNAVAILABLE",
+        retryable: false,
+        outcomeUnknown: true,
+      });
+      expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|other side closed|stacktrace/);
+    } finally {
+      await cut.stop();
+      await new Promise((resolve) => dropper.close(resolve));
     }
   });
 
