@@ -9,8 +9,9 @@
  * 2. outside any transaction: `provider.refund` with the key `refund-<payment id>` (providers are
  *    idempotent by key: a retry after a crash gets the first refund back, never a second one);
  * 3. one transaction records REFUNDED (reference, time) and writes `payment.refunded` (the payment
- *    aggregate's version 2) to the outbox. A transient provider failure frees the lease and keeps the
- *    error for operators; the next poll retries.
+ *    aggregate's version 2) to the outbox. A provider failure frees the lease and keeps the error for
+ *    operators; the payment is retried with exponential back-off (0.5 s × 2^attempts, at most 10 min),
+ *    logged as an error from the tenth attempt on.
  */
 import {
   errorMessage,
@@ -68,6 +69,9 @@ export function createRefundWorker(options: RefundWorkerOptions): RefundWorker {
         WHERE status = 'REFUND_PENDING'
           AND (attempt_started_at IS NULL
                OR attempt_started_at < now() - make_interval(secs => ${leaseSeconds}::float8))
+          -- after a failure, back off exponentially (0.5 s × 2^attempts, at most 10 min)
+          AND (last_error IS NULL
+               OR updated_at < now() - make_interval(secs => LEAST(600, 0.5 * power(2, LEAST(attempts, 20)))::float8))
         ORDER BY updated_at
         LIMIT ${batchSize}
         FOR UPDATE SKIP LOCKED`;
@@ -114,7 +118,13 @@ export function createRefundWorker(options: RefundWorkerOptions): RefundWorker {
         where: { id: payment.id, status: "REFUND_PENDING" },
         data: { attemptStartedAt: null, lastError: message.slice(0, 500), updatedAt: new Date() },
       });
-      logger.warn("refund failed; it will be retried", { paymentId: payment.id, error: message });
+      // Every attempt counts (`attempts`); past ten, a person should look (a provider rejecting it for good).
+      const log = payment.attempts >= 10 ? logger.error.bind(logger) : logger.warn.bind(logger);
+      log("refund failed; it will be retried with back-off", {
+        paymentId: payment.id,
+        attempts: payment.attempts,
+        error: message,
+      });
       return false;
     }
   }

@@ -49,7 +49,7 @@ describe("sandbox provider", () => {
     expect(sandbox.charges().map((c) => c.idempotencyKey)).toEqual(["pay-1", "pay-2"]);
   });
 
-  it("refund returns a capture once per key and once per charge; an unknown charge is a caller bug", async () => {
+  it("refund returns a capture once per key and once per charge, even after a restart; a foreign reference is a caller bug", async () => {
     const sandbox = createSandboxProvider();
     const charge = await sandbox.charge(request("tok_success"));
     if (charge.outcome !== "succeeded") throw new Error("expected a capture");
@@ -63,8 +63,11 @@ describe("sandbox provider", () => {
     expect(await sandbox.refund(refund)).toEqual(first);
     expect(await sandbox.refund({ ...refund, idempotencyKey: "another-key" })).toEqual(first);
     expect(sandbox.refunds()).toEqual([{ ...refund, reference: first.reference }]);
+    // After a restart the sandbox has forgotten its captures; its own references are still refundable.
+    const restarted = createSandboxProvider();
+    expect(await restarted.refund(refund)).toEqual(first);
     await expect(
-      sandbox.refund({ ...refund, idempotencyKey: "k", chargeReference: "sbx_ch_nope" }),
+      sandbox.refund({ ...refund, idempotencyKey: "k", chargeReference: "ch_from_elsewhere" }),
     ).rejects.toThrow(TypeError);
   });
 

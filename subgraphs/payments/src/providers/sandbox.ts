@@ -13,7 +13,8 @@
  * | anything else               | declined, reason `invalid_token`                                  |
  *
  * Refunds: `refund` returns a capture of this sandbox in full, once per refund idempotency key
- * (`refunds()`); a refund of a charge it never captured is a `TypeError` (a bug in the caller). The
+ * (`refunds()`); a sandbox charge reference it no longer remembers (after a restart) is refunded too;
+ * any other reference is a `TypeError` (a bug in the caller). The
  * network double in the tests can make any call fail transiently.
  *
  * Idempotency (as real providers): the first DECIDED outcome for an idempotency key is remembered and
@@ -89,7 +90,9 @@ export function createSandboxProvider(): SandboxProvider {
       );
       if (known) return Promise.resolve({ reference: known.reference });
       const charge = captured.find((c) => c.reference === request.chargeReference);
-      if (!charge) {
+      // A sandbox capture this process no longer remembers (its memory ends with a restart) is still
+      // one of its own: refunded like the rest. Anything else is a caller's bug.
+      if (!charge && !request.chargeReference.startsWith("sbx_ch_")) {
         return Promise.reject(
           new TypeError(`sandbox: no captured charge ${request.chargeReference} to refund`),
         );
