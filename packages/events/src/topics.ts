@@ -5,6 +5,12 @@
 import type { Kafka } from "kafkajs";
 import type { AnyEventDefinition, EventRegistry } from "./registry.ts";
 
+/**
+ * Kafka's config resource type of a topic (kafkajs `TOPIC_RESOURCE`; the named export is
+ * not importable from Node ESM, since kafkajs is CommonJS).
+ */
+const TOPIC_RESOURCE = 2;
+
 /** The dead-letter topic of an event topic: `<topic>.dlq`. */
 export function deadLetterTopicOf(topic: string): string {
   return `${topic}.dlq`;
@@ -28,17 +34,25 @@ export interface EnsureTopicsResult {
   existing: string[];
   /** Existing topics whose partition count differs from the spec (never changed automatically). */
   mismatched: Array<{ topic: string; expected: number; actual: number }>;
+  /** Existing topics whose configs were brought to the spec's values (e.g. an older retention). */
+  reconfigured: string[];
 }
 
 /**
  * The specs for every topic of a registry plus their dead-letter topics.
  * `min.insync.replicas` is min(2, replicationFactor): with acks=all a write then survives one broker loss.
+ * `retention.ms` is -1 (keep forever): the event topics are the history every read model is rebuilt
+ * from (rebuild.ts), and a dead letter is kept until someone replays it — nothing is lost to the
+ * broker's 7-day default (Kafka docs, topic config `retention.ms`).
  */
 export function topicSpecsFor<D extends AnyEventDefinition>(
   registry: EventRegistry<D>,
   options: { partitions: number; replicationFactor: number; deadLetterPartitions?: number },
 ): TopicSpec[] {
-  const config = { "min.insync.replicas": String(Math.min(2, options.replicationFactor)) };
+  const config = {
+    "min.insync.replicas": String(Math.min(2, options.replicationFactor)),
+    "retention.ms": "-1",
+  };
   return registry.topics().flatMap((topic) => [
     { topic, partitions: options.partitions, replicationFactor: options.replicationFactor, config },
     {
@@ -51,8 +65,10 @@ export function topicSpecsFor<D extends AnyEventDefinition>(
 }
 
 /**
- * Creates the topics that do not exist yet and waits for their leaders. Idempotent: existing topics
- * are left alone and reported (with a partition-count mismatch, if any).
+ * Creates the topics that do not exist yet and waits for their leaders. Idempotent: an existing
+ * topic keeps its partitions (a mismatch is only reported), and gets the spec's configs where they
+ * differ — its other non-default configs are kept (AlterConfigs replaces a topic's dynamic configs
+ * as a whole, so they are sent along).
  *
  * @throws kafkajs errors when the broker is unreachable or refuses (e.g. replication factor larger
  *   than the number of brokers).
@@ -85,8 +101,49 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<En
         }
       }
     }
-    return { created: missing.map((s) => s.topic), existing: existing.map((s) => s.topic), mismatched };
+    const reconfigured = existing.length > 0 ? await alignConfigs(admin, existing) : [];
+    return {
+      created: missing.map((s) => s.topic),
+      existing: existing.map((s) => s.topic),
+      mismatched,
+      reconfigured,
+    };
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Sets the specs' configs on existing topics whose values differ; returns those topics. */
+async function alignConfigs(admin: ReturnType<Kafka["admin"]>, specs: TopicSpec[]): Promise<string[]> {
+  const wanted = specs.filter((s) => Object.keys(s.config ?? {}).length > 0);
+  if (wanted.length === 0) return [];
+  const { resources } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: wanted.map((s) => ({ type: TOPIC_RESOURCE, name: s.topic })),
+  });
+  const changed: string[] = [];
+  for (const resource of resources) {
+    const spec = wanted.find((s) => s.topic === resource.resourceName);
+    if (!spec?.config) continue;
+    const current = new Map(resource.configEntries.map((e) => [e.configName, e]));
+    const differs = Object.entries(spec.config).some(
+      ([name, value]) => current.get(name)?.configValue !== value,
+    );
+    if (!differs) continue;
+    const kept = resource.configEntries
+      .filter((e) => !e.isDefault && !e.readOnly && !(e.configName in spec.config!))
+      .map((e) => ({ name: e.configName, value: e.configValue }));
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: TOPIC_RESOURCE,
+          name: spec.topic,
+          configEntries: [...kept, ...Object.entries(spec.config).map(([name, value]) => ({ name, value }))],
+        },
+      ],
+    });
+    changed.push(spec.topic);
+  }
+  return changed;
 }

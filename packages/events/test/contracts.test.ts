@@ -45,7 +45,7 @@ describe("contracts and registry", () => {
       topic: "boxoffice.tickets.v1.dlq",
       partitions: 1,
       replicationFactor: 3,
-      config: { "min.insync.replicas": "2" },
+      config: { "min.insync.replicas": "2", "retention.ms": "-1" },
     });
   });
 

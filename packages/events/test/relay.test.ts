@@ -36,12 +36,14 @@ describe("relay and topic admin", () => {
         created: [`t${id}.a`, `t${id}.a.dlq`],
         existing: [],
         mismatched: [],
+        reconfigured: [],
       });
       const again = await ensureTopics(kafka, [{ ...specs[0]!, partitions: 6 }, specs[1]!]);
       expect(again).toEqual({
         created: [],
         existing: [`t${id}.a`, `t${id}.a.dlq`],
         mismatched: [{ topic: `t${id}.a`, expected: 6, actual: 4 }],
+        reconfigured: [],
       });
     } finally {
       const admin = kafka.admin();
