@@ -50,6 +50,11 @@ export interface StorefrontOptions {
    * `<namespace>.read-model`.
    */
   readModelGroupId?: string;
+  /**
+   * Called after the storefront stopped itself because its read-model lock's connection was lost
+   * (read-model-lock.ts); main.ts exits non-zero so a supervisor restarts it.
+   */
+  onReadModelLockLost?: (reason: string) => void;
 }
 
 /**
@@ -72,9 +77,15 @@ export async function startStorefront(
   await prisma.$queryRaw`SELECT 1`;
   // Before anything else starts: never while a rebuild runs, never on a half-rebuilt read model.
   let servingLock: ReadModelLock | undefined;
+  const lifecycle: { stop?: () => Promise<void>; lockLost?: string } = {};
   let readModelGroup: string;
   try {
-    servingLock = await lockForServing(env.DATABASE_URL);
+    servingLock = await lockForServing(env.DATABASE_URL, (reason) => {
+      // A rebuild may start any moment now: stop serving and consuming, as a supervisor restart would.
+      logger.fatal({ reason }, "lost the read-model lock; stopping the storefront");
+      lifecycle.lockLost = reason;
+      void (lifecycle.stop?.() ?? Promise.resolve()).then(() => options.onReadModelLockLost?.(reason));
+    });
     readModelGroup = options.readModelGroupId ?? (await liveReadModelGroupId(prisma, namespace));
   } catch (error) {
     await servingLock?.release();
@@ -124,6 +135,7 @@ export async function startStorefront(
       { name: "database", check: async () => (await prisma.$queryRaw`SELECT 1`, true) },
       { name: "session-denylist", check: () => denylist.status().ready },
       { name: "read-model-consumer", check: () => readModel.status().ready },
+      { name: "read-model-lock", check: () => lifecycle.lockLost === undefined },
     ],
     shutdown: [
       { name: "session-denylist consumer", run: async () => void (await denylist.stop()) },
@@ -132,5 +144,6 @@ export async function startStorefront(
       { name: "read-model lock", run: () => servingLock.release() },
     ],
   });
+  lifecycle.stop = service.stop;
   return { service, services, denylist, readModel, stop: service.stop };
 }

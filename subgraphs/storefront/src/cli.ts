@@ -55,7 +55,11 @@ const program = new Command()
     let lock: ReadModelLock | undefined;
     try {
       // Exclusive: no storefront serves (or consumes into) the tables while they are rebuilt.
-      lock = await lockForRebuild(env.DATABASE_URL, opts.waitSeconds * 1000);
+      lock = await lockForRebuild(env.DATABASE_URL, opts.waitSeconds * 1000, (reason) => {
+        // A storefront could start now; `read_model_state` still says "rebuilding", so it refuses to.
+        console.error(`storefront rebuild: lost the read-model lock (${reason}); run the rebuild again`);
+        process.exit(1);
+      });
       let live: string;
       try {
         live = await liveReadModelGroupId(prisma, names.consumerGroupNamespace);

@@ -6,6 +6,10 @@ import { storefrontEnv } from "./env.ts";
 runMain(async () => {
   const env = storefrontEnv();
   const logger = createLogger("storefront", env.LOG_LEVEL);
-  const app = await startStorefront(env, logger);
+  const app = await startStorefront(env, logger, {
+    onReadModelLockLost: () => {
+      process.exitCode = 1;
+    },
+  });
   stopOnSignals(app, logger);
 });

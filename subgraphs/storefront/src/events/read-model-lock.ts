@@ -23,7 +23,11 @@ export interface ReadModelLock {
   release(): Promise<void>;
 }
 
-async function take(databaseUrl: string, mode: "shared" | "exclusive"): Promise<ReadModelLock | null> {
+async function take(
+  databaseUrl: string,
+  mode: "shared" | "exclusive",
+  onLost: (reason: string) => void,
+): Promise<ReadModelLock | null> {
   const client = new pg.Client({
     connectionString: databaseUrl,
     application_name: `storefront-read-model-${mode}`,
@@ -43,9 +47,17 @@ async function take(databaseUrl: string, mode: "shared" | "exclusive"): Promise<
     await client.end().catch(() => undefined);
     throw error;
   }
-  // A lost connection loses the lock; nothing may go on pretending to hold it unnoticed.
-  client.on("error", () => undefined);
+  // A lost connection (database restart, failover, idle timeout, pg_terminate_backend) loses the
+  // lock: the holder is told, and must stop doing what the lock protected.
   let released = false;
+  let lost = false;
+  const lose = (reason: string) => {
+    if (released || lost) return;
+    lost = true;
+    onLost(reason);
+  };
+  client.on("error", (error) => lose(error.message));
+  client.on("end", () => lose("the lock's connection ended"));
   return {
     async release() {
       if (released) return;
@@ -56,11 +68,15 @@ async function take(databaseUrl: string, mode: "shared" | "exclusive"): Promise<
 }
 
 /**
- * Taken by a starting storefront (shared with its other replicas).
+ * Taken by a starting storefront (shared with its other replicas). `onLost` is called (once) if the
+ * lock's connection is lost: from then on a rebuild may start, so the storefront must stop serving.
  * @throws ReadModelBusyError while a rebuild holds the lock.
  */
-export async function lockForServing(databaseUrl: string): Promise<ReadModelLock> {
-  const lock = await take(databaseUrl, "shared");
+export async function lockForServing(
+  databaseUrl: string,
+  onLost: (reason: string) => void,
+): Promise<ReadModelLock> {
+  const lock = await take(databaseUrl, "shared", onLost);
   if (!lock) {
     throw new ReadModelBusyError(
       "a rebuild of the storefront read model is running: start the storefront when it has finished",
@@ -71,13 +87,17 @@ export async function lockForServing(databaseUrl: string): Promise<ReadModelLock
 
 /**
  * Taken by the rebuild command; retried every second for up to `waitMs` (a storefront being stopped
- * releases it when its connection closes).
+ * releases it when its connection closes). `onLost` as for `lockForServing`: the rebuild must stop.
  * @throws ReadModelBusyError when a storefront (or another rebuild) still holds it after `waitMs`.
  */
-export async function lockForRebuild(databaseUrl: string, waitMs: number): Promise<ReadModelLock> {
+export async function lockForRebuild(
+  databaseUrl: string,
+  waitMs: number,
+  onLost: (reason: string) => void = () => undefined,
+): Promise<ReadModelLock> {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const lock = await take(databaseUrl, "exclusive");
+    const lock = await take(databaseUrl, "exclusive", onLost);
     if (lock) return lock;
     if (Date.now() >= deadline) {
       throw new ReadModelBusyError(
