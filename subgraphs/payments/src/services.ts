@@ -93,7 +93,11 @@ export interface PaymentsServicesOptions {
    * while calling the provider blocks retries of that key for at most this long.
    */
   attemptLeaseMs?: number;
-  /** How long a request waits for a concurrent attempt with the same key, ms (default 10 000). */
+  /**
+   * How long a request waits for a concurrent attempt with the same key, ms (default 5 000): shorter
+   * than the gateway's 10 s subgraph timeout, so the client gets CONFLICT PAYMENT_IN_PROGRESS rather
+   * than a timeout.
+   */
   waitForAttemptMs?: number;
   /**
    * Payment stops this long before the order's `expiresAt`, ms (PAYMENTS_EXPIRY_MARGIN_SECONDS; default
@@ -137,7 +141,7 @@ export function createPaymentsServices(options: PaymentsServicesOptions): Paymen
   const eventsLog = eventsLogger(logger);
   const leaseMs = options.attemptLeaseMs ?? 30_000;
   const leaseSeconds = leaseMs / 1000;
-  const waitForAttemptMs = options.waitForAttemptMs ?? 10_000;
+  const waitForAttemptMs = options.waitForAttemptMs ?? 5_000;
   const expiryMarginMs = options.expiryMarginMs ?? 5_000;
 
   /** Transaction 1: find or create the payment and take its attempt lease (see the module comment). */
