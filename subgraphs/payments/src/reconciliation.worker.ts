@@ -26,14 +26,11 @@ import {
   type Publisher,
 } from "@boxoffice/events";
 import { createPollingLoop, type PollingLoop } from "@boxoffice/service-kit";
-import { recordChargeOutcome } from "./charge-outcome.ts";
+import { ABANDONED, recordChargeOutcome } from "./charge-outcome.ts";
 import type { PaymentsTx, PrismaClient } from "./db.ts";
 import { publishPaymentOutcome } from "./events/payment-events.ts";
 import type { Payment } from "./generated/prisma/client.ts";
 import type { PaymentProvider } from "./providers/payment-provider.ts";
-
-/** `failureReason` of a payment the reconciler closed because the provider never decided it. */
-export const ABANDONED = "abandoned";
 
 export interface ReconciliationWorkerOptions {
   prisma: PrismaClient;

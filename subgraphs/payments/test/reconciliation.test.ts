@@ -110,4 +110,36 @@ describe("reconciling PENDING payments nobody retries", () => {
     const paid = await pay(orderId, "tok_success", randomUUID());
     expect(paid.body.data?.payForOrder).toMatchObject({ status: "SUCCEEDED" });
   });
+
+  it("a capture that arrives after its payment was closed as abandoned (a provider slower than the window) is refunded", async () => {
+    const orderId = await openOrder(harness, buyer);
+    let release = () => undefined as void;
+    harness.network.holdNext = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const inFlight = pay(orderId, "tok_success", randomUUID());
+    await waitUntil(
+      async () =>
+        (await harness.sql("SELECT 1 FROM payments.payments WHERE order_id = $1", [orderId])).length > 0,
+      20_000,
+      "payment recorded",
+    );
+    // The provider has decided nothing yet (the call is held before it): the reconciler closes it.
+    const closed = await reconcileAfterWindow();
+    expect(closed.map((p) => [p.status, p.failureReason])).toEqual([["FAILED", "abandoned"]]);
+    const paymentId = closed[0]!.id;
+
+    release(); // the provider captures after all
+    const late = (await inFlight).body.data?.payForOrder as { id: string; status: string };
+    expect(late).toMatchObject({ id: paymentId, status: "REFUND_PENDING" });
+    await waitUntil(async () => (await statusOf(paymentId)) === "REFUNDED", 20_000, "refunded");
+    expect(harness.sandbox.charges().filter((c) => c.idempotencyKey === paymentId)).toHaveLength(1);
+    expect(harness.sandbox.refunds().filter((r) => r.idempotencyKey === `refund-${paymentId}`)).toHaveLength(
+      1,
+    );
+    expect((await paymentEvents(harness, paymentId)).map((e) => e.event_type)).toEqual([
+      "payment.failed",
+      "payment.refunded",
+    ]);
+  });
 });

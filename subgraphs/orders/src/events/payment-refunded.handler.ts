@@ -9,7 +9,8 @@ import type { OrdersTx } from "../db.ts";
 
 /**
  * `payment.refunded`: the payments subgraph returned a capture this subgraph could not apply to its
- * order (recorded REFUND_REQUIRED or AMOUNT_MISMATCH): its `order_payments` row becomes REFUNDED, so
+ * order (recorded REFUND_REQUIRED or AMOUNT_MISMATCH, or DECLINED when payments had closed it as
+ * abandoned before the provider captured it late): its `order_payments` row becomes REFUNDED, so
  * what is still owed to buyers is `disposition IN ('REFUND_REQUIRED', 'AMOUNT_MISMATCH')`. The order
  * itself is unchanged. Idempotent (inbox; a second application finds the row REFUNDED).
  *
