@@ -13,7 +13,7 @@
  *   FAILED with its event; REFUND_PENDING when the order was cancelled meanwhile);
  * - no decision (the provider never captured) marks it FAILED, reason `abandoned`, with
  *   `payment.failed`: the order stays open and the buyer can pay with a new key.
- * A provider that cannot answer now frees the lease; the next poll retries.
+ * A provider that cannot answer now frees the lease; the lookup is retried one window later.
  *
  * `abandonAfterMs` must be longer than any provider call can take (the lease, 30 s by default), or a
  * capture still in flight could be declared abandoned.
@@ -112,7 +112,8 @@ export function createReconciliationWorker(options: ReconciliationWorkerOptions)
       const message = errorMessage(error);
       await prisma.payment.updateMany({
         where: { id: payment.id, status: "PENDING" },
-        data: { attemptStartedAt: null, lastError: message.slice(0, 500) },
+        // updated_at restarts the window: the lookup is retried after another PAYMENTS_ABANDON_AFTER_SECONDS.
+        data: { attemptStartedAt: null, lastError: message.slice(0, 500), updatedAt: new Date() },
       });
       logger.warn("reconciliation lookup failed; it will be retried", {
         paymentId: payment.id,
