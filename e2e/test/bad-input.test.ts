@@ -313,7 +313,6 @@ describe("bad input on every mutation, through the gateway", () => {
     ];
 
     const before = await settled();
-    const outcomes: string[] = [];
     for (const [name, query, variables, who, code] of cases) {
       const { res, body } = await world.client.gql(
         query,
@@ -321,7 +320,6 @@ describe("bad input on every mutation, through the gateway", () => {
         who === "anonymous" ? undefined : cast[who].cookie,
       );
       const error = body.errors?.[0];
-      outcomes.push(`${name}: ${String(error?.extensions?.code)}`);
       expect(error?.extensions?.code, `${name}: ${JSON.stringify(body)}`).toBe(code);
       expect(error?.message, name).toMatch(/\S/);
       expect(body.data ?? null, name).toBeNull();
@@ -331,7 +329,6 @@ describe("bad input on every mutation, through the gateway", () => {
       // Refusals never set or clear a session.
       expect(res.headers.getSetCookie(), name).toEqual([]);
     }
-    expect(outcomes).toHaveLength(cases.length);
     // signOut has no input to get wrong; without a session it answers false and writes nothing.
     expect((await world.client.gql("mutation { signOut }")).body.data).toEqual({ signOut: false });
 

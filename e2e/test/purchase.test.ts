@@ -373,8 +373,6 @@ describe("cancel and pay at the same instant, through the gateway", () => {
         o.payments.every((p) => p === "REFUNDED" || p === "FAILED"));
     const outcomes = await Promise.all(orders.map((o) => eventually(() => outcome(o), settled, 30_000)));
     for (const o of outcomes) expect(o, JSON.stringify(o)).toSatisfy(settled);
-    const tally = outcomes.map((o) => `${o.order}${o.payments.length ? `/${o.payments.join("+")}` : ""}`);
-    console.log(`cancel+pay at once, ${ORDERS} orders: ${tally.sort().join(", ")}`);
   });
 });
 

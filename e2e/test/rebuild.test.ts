@@ -9,9 +9,8 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import type { Platform } from "@boxoffice/platform";
 import { describe, expect, it } from "vitest";
-import { eventually, uniqueWord, type TestUser, usePlatform } from "./support/client.ts";
+import { eventually, sql, uniqueWord, type TestUser, usePlatform } from "./support/client.ts";
 
 const STOREFRONT_DIR = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -95,7 +94,10 @@ describe("storefront rebuild through the gateway", () => {
 
     await world.platform.stopService("storefront");
     // The read model is lost.
-    await truncateReadModel(world.platform);
+    await sql(
+      world.platform,
+      "TRUNCATE storefront.listings, storefront.orders, storefront.payments, storefront.users",
+    );
     const rebuilt = await rebuildCommand();
     expect(rebuilt.stderr).toBe("");
     expect(rebuilt.code).toBe(0);
@@ -119,17 +121,6 @@ describe("storefront rebuild through the gateway", () => {
     expect(JSON.stringify(after.body.data)).toContain(late);
   });
 });
-
-async function truncateReadModel(p: Platform): Promise<void> {
-  const { default: pg } = await import("pg");
-  const db = new pg.Client({ connectionString: p.databaseUrl });
-  await db.connect();
-  try {
-    await db.query("TRUNCATE storefront.listings, storefront.orders, storefront.payments, storefront.users");
-  } finally {
-    await db.end();
-  }
-}
 
 /** Everything a client can ask the storefront about these tickets and users, through the gateway. */
 async function everyAnswer(word: string, tickets: string[], buyer: TestUser, seller: TestUser) {

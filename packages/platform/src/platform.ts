@@ -126,16 +126,16 @@ async function waitReady(proc: RunningProcess, timeoutMs: number, signal?: Abort
   );
 }
 
+/** Runs `src/main.ts` of the deployable in `cwd` (every subgraph and the gateway have one). */
 function start(
   name: string,
-  entry: string,
   cwd: string,
   env: NodeJS.ProcessEnv,
   port: number,
   onOutput?: (name: string, line: string) => void,
 ): RunningProcess {
   // The IPC channel tells the child when this process is gone (service-kit stops on "disconnect").
-  const child = spawn(process.execPath, ["--import", "tsx", entry], {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd,
     env,
     stdio: ["ignore", "pipe", "pipe", "ipc"],
@@ -195,10 +195,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const databaseUrl = dbUrl.toString();
   const kafkaNamespace = options.kafkaNamespace ?? (options.databaseName ? undefined : dbName);
   const processes: RunningProcess[] = [];
-  const specs = new Map<string, { entry: string; cwd: string; env: NodeJS.ProcessEnv; port: number }>();
+  const specs = new Map<string, { cwd: string; env: NodeJS.ProcessEnv; port: number }>();
   const launch = (name: string, cwd: string, env: NodeJS.ProcessEnv, port: number): RunningProcess => {
-    specs.set(name, { entry: "src/main.ts", cwd, env, port });
-    return start(name, "src/main.ts", cwd, env, port, options.onOutput);
+    specs.set(name, { cwd, env, port });
+    return start(name, cwd, env, port, options.onOutput);
   };
   const spec = (name: string) => {
     const found = specs.get(name);
@@ -308,13 +308,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         if (proc) await stopProcess(proc);
       },
       startService: async (name) => {
-        const { entry, cwd, env, port } = spec(name);
+        const { cwd, env, port } = spec(name);
         const index = processes.findIndex((p) => p.name === name);
         const old = processes[index];
         if (old && old.child.exitCode === null && old.child.signalCode === null) {
           throw new Error(`${name} is still running`);
         }
-        const proc = start(name, entry, cwd, env, port, options.onOutput);
+        const proc = start(name, cwd, env, port, options.onOutput);
         if (index >= 0) processes[index] = proc;
         else processes.push(proc);
         await waitReady(proc, 90_000);
