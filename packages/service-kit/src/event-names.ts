@@ -1,4 +1,12 @@
-import { boxofficeRegistry, type BoxofficeEventDefinition, type EventRegistry } from "@boxoffice/events";
+import {
+  boxofficeRegistry,
+  createKafka,
+  ensureTopics,
+  topicSpecsFor,
+  type BoxofficeEventDefinition,
+  type EventRegistry,
+  type EventsLogger,
+} from "@boxoffice/events";
 
 /** Where a service's events travel: its topics and the namespace of its consumer groups. */
 export interface EventNames {
@@ -25,4 +33,23 @@ export function eventNames(service: string, namespace: string | undefined): Even
         consumerGroupNamespace: `${namespace}.${service}`,
       }
     : { registry: boxofficeRegistry, consumerGroupNamespace: service };
+}
+
+/**
+ * A service's Kafka client, with every topic of `registry` (and its dead-letter topic) declared —
+ * broker auto-creation is off, so each service declares what it uses at start. One place for the
+ * topic layout every service shares: 3 partitions (per-aggregate order, consumer parallelism up to
+ * 3) and replication factor 1 (the single local broker; a cluster wants 3).
+ *
+ * @throws kafkajs errors when the broker is unreachable or refuses the topics.
+ */
+export async function connectKafka(options: {
+  clientId: string;
+  brokers: string[];
+  registry: EventRegistry<BoxofficeEventDefinition>;
+  logger: EventsLogger;
+}): Promise<ReturnType<typeof createKafka>> {
+  const kafka = createKafka({ clientId: options.clientId, brokers: options.brokers, logger: options.logger });
+  await ensureTopics(kafka, topicSpecsFor(options.registry, { partitions: 3, replicationFactor: 1 }));
+  return kafka;
 }

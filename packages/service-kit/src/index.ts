@@ -1,6 +1,6 @@
 // Public entry point of @boxoffice/service-kit.
 export { EnvError, envFields, loadEnv } from "./env.ts";
-export { eventNames, type EventNames } from "./event-names.ts";
+export { connectKafka, eventNames, type EventNames } from "./event-names.ts";
 export { createPollingLoop, type PollingLoop } from "./polling-loop.ts";
 export { badUserInput, CLIENT_ERROR_CODES, maskErrors, notFound } from "./errors.ts";
 export { eventsLogger } from "./events-logger.ts";

@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { AuthError, ANONYMOUS, type AuthResult } from "@boxoffice/auth-verify";
-import { createKafka, createRelay, ensureTopics, topicSpecsFor } from "@boxoffice/events";
+import { createRelay } from "@boxoffice/events";
 import {
+  connectKafka,
   eventNames,
   eventsLogger,
   startService,
@@ -58,8 +59,7 @@ export async function startAccounts(
     registry,
   );
   const log = eventsLogger(logger);
-  const kafka = createKafka({ clientId: PRODUCER, brokers: env.KAFKA_BROKERS, logger: log });
-  await ensureTopics(kafka, topicSpecsFor(registry, { partitions: 3, replicationFactor: 1 }));
+  const kafka = await connectKafka({ clientId: PRODUCER, brokers: env.KAFKA_BROKERS, registry, logger: log });
   const relay = createRelay({
     connectionString: env.DATABASE_URL,
     schema: ACCOUNTS_SCHEMA,

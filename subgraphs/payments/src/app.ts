@@ -1,16 +1,14 @@
 import { readFileSync } from "node:fs";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import {
-  createKafka,
   createPublisher,
   createRelay,
-  ensureTopics,
-  topicSpecsFor,
   type BoxofficeEventDefinition,
   type EventConsumer,
   type EventRegistry,
 } from "@boxoffice/events";
 import {
+  connectKafka,
   eventNames,
   eventsLogger,
   startService,
@@ -85,8 +83,7 @@ export async function startPayments(
   const prisma = createPrisma(env.DATABASE_URL, options.onQuery);
   await prisma.$queryRaw`SELECT 1`;
 
-  const kafka = createKafka({ clientId: PRODUCER, brokers: env.KAFKA_BROKERS, logger: log });
-  await ensureTopics(kafka, topicSpecsFor(registry, { partitions: 3, replicationFactor: 1 }));
+  const kafka = await connectKafka({ clientId: PRODUCER, brokers: env.KAFKA_BROKERS, registry, logger: log });
   const publisher = createPublisher({ registry, producer: PRODUCER });
 
   const sessionAuth = createSubgraphAuth<PaymentsTx>({

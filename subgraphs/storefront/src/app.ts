@@ -1,14 +1,8 @@
 import { readFileSync } from "node:fs";
 import { buildSubgraphSchema } from "@apollo/subgraph";
+import { type BoxofficeEventDefinition, type EventConsumer, type EventRegistry } from "@boxoffice/events";
 import {
-  createKafka,
-  ensureTopics,
-  topicSpecsFor,
-  type BoxofficeEventDefinition,
-  type EventConsumer,
-  type EventRegistry,
-} from "@boxoffice/events";
-import {
+  connectKafka,
   eventNames,
   eventsLogger,
   startService,
@@ -93,8 +87,12 @@ export async function startStorefront(
     throw error;
   }
 
-  const kafka = createKafka({ clientId: "storefront", brokers: env.KAFKA_BROKERS, logger: log });
-  await ensureTopics(kafka, topicSpecsFor(registry, { partitions: 3, replicationFactor: 1 }));
+  const kafka = await connectKafka({
+    clientId: "storefront",
+    brokers: env.KAFKA_BROKERS,
+    registry,
+    logger: log,
+  });
 
   const sessionAuth = createSubgraphAuth<StorefrontTx>({
     env,
