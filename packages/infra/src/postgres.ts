@@ -2,7 +2,7 @@ import { execFile, spawn } from "node:child_process";
 import type { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { chown, mkdir, open, readFile, rm } from "node:fs/promises";
+import { chown, mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import { arch, platform, userInfo } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -71,6 +71,23 @@ async function runAsIds(): Promise<{ uid: number; gid: number } | undefined> {
   if (!line) return undefined; // initialise() creates the user (createPostgresUser) before we need it
   const [, , uid, gid] = line.split(":");
   return { uid: Number(uid), gid: Number(gid) };
+}
+
+/**
+ * The first directory above `paths` that users other than its owner cannot traverse (no `o+x`), or
+ * undefined. When the tests run as root, PostgreSQL runs as the OS user `postgres`, which must reach
+ * its binaries and its data directory: a clone under a `mktemp -d` directory (mode 0700) is out of
+ * its reach, and initdb would fail with a bare EACCES.
+ */
+export async function untraversableAncestor(paths: string[]): Promise<string | undefined> {
+  for (const target of paths) {
+    for (let dir = path.dirname(path.resolve(target)); ; dir = path.dirname(dir)) {
+      const { mode } = await stat(dir);
+      if ((mode & 0o001) === 0) return dir;
+      if (dir === path.dirname(dir)) break;
+    }
+  }
+  return undefined;
 }
 
 /** The pid in `postmaster.pid` when that process is a live postgres, else undefined. */
@@ -189,6 +206,13 @@ export async function startEmbeddedPostgres(
   }
   await mkdir(path.dirname(log), { recursive: true });
   const isRoot = userInfo().uid === 0;
+  const closed = isRoot ? await untraversableAncestor([postgresBinary(), dir]) : undefined;
+  if (closed) {
+    throw new InfraError(
+      "START_FAILED",
+      `Running as root, the embedded PostgreSQL runs as the OS user "postgres", which cannot enter ${closed} (no execute permission for others), so it cannot reach its programs or its data. Clone the repository into a directory others can traverse (e.g. \`chmod o+x ${closed}\`), or set DATABASE_URL to a PostgreSQL you have.`,
+    );
+  }
   if (!existsSync(path.join(dir, "PG_VERSION"))) {
     report(`initialising a new PostgreSQL cluster in ${dir}`);
     await rm(dir, { recursive: true, force: true }); // a half-initialised cluster from a killed run
