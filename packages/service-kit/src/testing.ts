@@ -1,8 +1,15 @@
 /**
  * Test helpers shared by every subgraph's tests (`@boxoffice/service-kit/testing`): a private,
  * migrated database per test file on the real PostgreSQL from the infra global setup.
+ *
+ * Migrating is the slow part (a `prisma migrate deploy` process per database), so each subgraph's
+ * migrations run once into a template database named after a hash of the migration files, and every
+ * test file gets a copy of it (`CREATE DATABASE … TEMPLATE`, as trigger.dev's tests do): a copy is a
+ * file-level clone inside PostgreSQL, tens of milliseconds instead of seconds.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
 import { runPrisma } from "@boxoffice/prisma-engine";
 import pg from "pg";
 
@@ -22,33 +29,111 @@ function adminUrl(): string {
   return url;
 }
 
-/**
- * Creates a uniquely named database `<prefix>_<random>` and applies the subgraph's migrations to it
- * with `prisma migrate deploy` (offline engine), run in `subgraphDir` (where prisma.config.ts is).
- *
- * @throws Error with Prisma's output when the migrations fail.
- */
-export async function createMigratedDatabase(prefix: string, subgraphDir: string): Promise<TestDatabase> {
-  const name = `${prefix}_${randomBytes(5).toString("hex")}`;
+function databaseUrl(name: string): string {
   const url = new URL(adminUrl());
   url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function withAdmin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl() });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** sha256 over every file under `dir` (relative path and content, in path order), hex. */
+async function hashTree(dir: string): Promise<string> {
+  const hash = createHash("sha256");
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
+  for (const file of files) {
+    hash.update(path.relative(dir, file)).update("\0");
+    hash.update(await readFile(file)).update("\0");
+  }
+  return hash.digest("hex");
+}
+
+async function migrate(subgraphDir: string, name: string): Promise<void> {
   const code = await runPrisma(["migrate", "deploy"], {
     cwd: subgraphDir,
     stdio: "pipe",
-    env: { ...process.env, DATABASE_URL: url.toString(), CHECKPOINT_DISABLE: "1" },
+    env: { ...process.env, DATABASE_URL: databaseUrl(name), CHECKPOINT_DISABLE: "1" },
   });
   if (code !== 0) throw new Error(`prisma migrate deploy failed (exit ${code}) for ${subgraphDir}`);
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: adminUrl() });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      } finally {
-        await client.end();
+}
+
+/**
+ * The name of the template database holding `subgraphDir`'s migrations, building it first when no
+ * template for these exact migration files exists: `tpl_<subgraph>_<first 16 hex of the hash>`.
+ * Changed migrations hash differently, so a stale template is never used; the older templates of the
+ * same subgraph are dropped when the new one is built.
+ *
+ * Concurrent callers (vitest workers, projects) serialise on a PostgreSQL advisory lock, so the
+ * migrations run once. The template is migrated under a temporary name and renamed when complete, so
+ * a run killed half-way leaves no half-migrated template behind. `ALLOW_CONNECTIONS false` keeps
+ * clients off it: PostgreSQL refuses to copy a database that has other sessions.
+ *
+ * @throws Error with Prisma's exit code when the migrations fail.
+ */
+export async function migratedTemplate(subgraphDir: string): Promise<string> {
+  const subgraph = path
+    .basename(subgraphDir)
+    .replace(/[^a-z0-9]/gi, "_")
+    .toLowerCase();
+  const hash = (await hashTree(path.join(subgraphDir, "prisma/migrations"))).slice(0, 16);
+  const template = `tpl_${subgraph}_${hash}`;
+  return withAdmin(async (admin) => {
+    // Session-level lock on a key derived from the subgraph: released by unlock or by disconnect.
+    await admin.query("SELECT pg_advisory_lock(hashtext($1))", [`boxoffice-template:${subgraph}`]);
+    try {
+      const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [template]);
+      if (exists.rowCount) return template;
+      const stale = await admin.query<{ datname: string }>(
+        "SELECT datname FROM pg_database WHERE datname LIKE $1 AND datname <> $2",
+        [`tpl\\_${subgraph}\\_%`, template],
+      );
+      for (const { datname } of stale.rows) {
+        await admin.query(`ALTER DATABASE "${datname}" WITH IS_TEMPLATE false`);
+        await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
       }
-    },
+      const building = `${template}_${randomBytes(3).toString("hex")}`;
+      try {
+        await migrate(subgraphDir, building);
+        await admin.query(`ALTER DATABASE "${building}" RENAME TO "${template}"`);
+      } catch (error) {
+        await admin.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
+        throw error;
+      }
+      await admin.query(`ALTER DATABASE "${template}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false`);
+      return template;
+    } finally {
+      await admin.query("SELECT pg_advisory_unlock(hashtext($1))", [`boxoffice-template:${subgraph}`]);
+    }
+  });
+}
+
+/**
+ * Creates a uniquely named database `<prefix>_<random>` holding the subgraph's migrations: a copy of
+ * the template from {@link migratedTemplate} (`subgraphDir` is where prisma.config.ts and
+ * prisma/migrations are).
+ *
+ * @throws Error with Prisma's exit code when the migrations fail.
+ */
+export async function createMigratedDatabase(prefix: string, subgraphDir: string): Promise<TestDatabase> {
+  const name = `${prefix}_${randomBytes(5).toString("hex")}`;
+  const template = await migratedTemplate(subgraphDir);
+  await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
+  return {
+    url: databaseUrl(name),
+    drop: () =>
+      withAdmin(async (admin) => void (await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))),
   };
 }
 
