@@ -1,7 +1,7 @@
 /**
- * Starts the whole platform as real processes for cross-service tests: a fresh database (each
- * subgraph migrates its own schema in it), every subgraph (`tsx src/main.ts`), then the gateway
- * over a supergraph composed from the subgraphs' SDL with their actual URLs.
+ * Starts the whole platform as real processes for cross-service tests: a fresh database (a copy of a
+ * template in which each subgraph migrated its own schema), every subgraph (`tsx src/main.ts`), then
+ * the gateway over a supergraph composed from the subgraphs' SDL with their actual URLs.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { createKafka } from "@boxoffice/events";
 import { composeSupergraph, SUBGRAPHS } from "@boxoffice/gateway";
 import { runPrisma } from "@boxoffice/prisma-engine";
+import { migratedTemplate } from "@boxoffice/service-kit/testing";
 import pg from "pg";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -244,7 +245,19 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(accountsPort ? { AUTH_JWKS_URL: `http://127.0.0.1:${accountsPort}/.well-known/jwks.json` } : {}),
       ...options.env,
     };
-    for (const s of SUBGRAPHS) {
+    if (!options.databaseName) {
+      // A fresh database is a copy of a template holding every subgraph's migrations, built once
+      // per set of migration files: seconds of `migrate deploy` per subgraph saved on every start.
+      progress(`copying the migrated template into database "${dbName}"`);
+      const template = await migratedTemplate(
+        SUBGRAPHS.map((s) => path.join(ROOT, "subgraphs", s.name)),
+        { key: "platform", adminDatabaseUrl: options.adminDatabaseUrl },
+      );
+      const admin = new pg.Client({ connectionString: options.adminDatabaseUrl });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE "${dbName}" TEMPLATE "${template}"`).finally(() => admin.end());
+    }
+    for (const s of options.databaseName ? SUBGRAPHS : []) {
       options.signal?.throwIfAborted();
       progress(`migrating ${s.name} (schema "${s.name}" in database "${dbName}")`);
       const dir = path.join(ROOT, "subgraphs", s.name);

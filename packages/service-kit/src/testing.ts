@@ -29,14 +29,14 @@ function adminUrl(): string {
   return url;
 }
 
-function databaseUrl(name: string): string {
-  const url = new URL(adminUrl());
+function databaseUrl(name: string, admin = adminUrl()): string {
+  const url = new URL(admin);
   url.pathname = `/${name}`;
   return url.toString();
 }
 
-async function withAdmin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl() });
+async function withAdmin<T>(run: (client: pg.Client) => Promise<T>, admin = adminUrl()): Promise<T> {
+  const client = new pg.Client({ connectionString: admin });
   await client.connect();
   try {
     return await run(client);
@@ -60,20 +60,22 @@ async function hashTree(dir: string): Promise<string> {
   return hash.digest("hex");
 }
 
-async function migrate(subgraphDir: string, name: string): Promise<void> {
+async function migrate(subgraphDir: string, url: string): Promise<void> {
   const code = await runPrisma(["migrate", "deploy"], {
     cwd: subgraphDir,
     stdio: "pipe",
-    env: { ...process.env, DATABASE_URL: databaseUrl(name), CHECKPOINT_DISABLE: "1" },
+    env: { ...process.env, DATABASE_URL: url, CHECKPOINT_DISABLE: "1" },
   });
   if (code !== 0) throw new Error(`prisma migrate deploy failed (exit ${code}) for ${subgraphDir}`);
 }
 
 /**
- * The name of the template database holding `subgraphDir`'s migrations, building it first when no
- * template for these exact migration files exists: `tpl_<subgraph>_<first 16 hex of the hash>`.
- * Changed migrations hash differently, so a stale template is never used; the older templates of the
- * same subgraph are dropped when the new one is built.
+ * The name of the template database holding the migrations of `subgraphDirs` (each subgraph migrates
+ * its own schema, so several share one database as on the platform), building it first when no
+ * template for these exact migration files exists: `tpl_<key>_<first 16 hex of the hash>` (`key`
+ * defaults to the one subgraph's folder name) on the server `adminDatabaseUrl` (default
+ * DATABASE_URL). Changed migrations hash differently, so a stale template is never used; the older
+ * templates of the same key are dropped when the new one is built.
  *
  * Concurrent callers (vitest workers, projects) serialise on a PostgreSQL advisory lock, so the
  * migrations run once. The template is migrated under a temporary name and renamed when complete, so
@@ -82,22 +84,26 @@ async function migrate(subgraphDir: string, name: string): Promise<void> {
  *
  * @throws Error with Prisma's exit code when the migrations fail.
  */
-export async function migratedTemplate(subgraphDir: string): Promise<string> {
-  const subgraph = path
-    .basename(subgraphDir)
-    .replace(/[^a-z0-9]/gi, "_")
-    .toLowerCase();
-  const hash = (await hashTree(path.join(subgraphDir, "prisma/migrations"))).slice(0, 16);
-  const template = `tpl_${subgraph}_${hash}`;
+export async function migratedTemplate(
+  subgraphDirs: string | string[],
+  options: { key?: string; adminDatabaseUrl?: string } = {},
+): Promise<string> {
+  const server = options.adminDatabaseUrl ?? adminUrl();
+  const dirs = typeof subgraphDirs === "string" ? [subgraphDirs] : subgraphDirs;
+  const name = (options.key ?? path.basename(dirs[0] ?? "none")).replace(/[^a-z0-9]/gi, "_").toLowerCase();
+  const hashes = await Promise.all(dirs.map((dir) => hashTree(path.join(dir, "prisma/migrations"))));
+  const hash = createHash("sha256").update(hashes.join("\0")).digest("hex").slice(0, 16);
+  const template = `tpl_${name}_${hash}`;
+  const lockKey = `boxoffice-template:${name}`;
   return withAdmin(async (admin) => {
-    // Session-level lock on a key derived from the subgraph: released by unlock or by disconnect.
-    await admin.query("SELECT pg_advisory_lock(hashtext($1))", [`boxoffice-template:${subgraph}`]);
+    // Session-level lock: released by unlock, or by the disconnect if this process dies.
+    await admin.query("SELECT pg_advisory_lock(hashtext($1))", [lockKey]);
     try {
       const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [template]);
       if (exists.rowCount) return template;
       const stale = await admin.query<{ datname: string }>(
         "SELECT datname FROM pg_database WHERE datname LIKE $1 AND datname <> $2",
-        [`tpl\\_${subgraph}\\_%`, template],
+        [`tpl\\_${name}\\_%`, template],
       );
       for (const { datname } of stale.rows) {
         await admin.query(`ALTER DATABASE "${datname}" WITH IS_TEMPLATE false`);
@@ -105,7 +111,7 @@ export async function migratedTemplate(subgraphDir: string): Promise<string> {
       }
       const building = `${template}_${randomBytes(3).toString("hex")}`;
       try {
-        await migrate(subgraphDir, building);
+        for (const dir of dirs) await migrate(dir, databaseUrl(building, server));
         await admin.query(`ALTER DATABASE "${building}" RENAME TO "${template}"`);
       } catch (error) {
         await admin.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
@@ -114,9 +120,9 @@ export async function migratedTemplate(subgraphDir: string): Promise<string> {
       await admin.query(`ALTER DATABASE "${template}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false`);
       return template;
     } finally {
-      await admin.query("SELECT pg_advisory_unlock(hashtext($1))", [`boxoffice-template:${subgraph}`]);
+      await admin.query("SELECT pg_advisory_unlock(hashtext($1))", [lockKey]);
     }
-  });
+  }, server);
 }
 
 /**
