@@ -298,19 +298,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
             ),
           }
         : {};
-    for (const s of SUBGRAPHS) {
-      for (const instance of instancesOf.get(s.name)!) {
-        const env = {
-          ...baseEnv,
-          ...(s.name === "accounts" ? sharedKey : {}),
-          [`${s.name.toUpperCase()}_PORT`]: String(instance.port),
-          ...options.processEnv?.[s.name],
-          ...(instance.name !== s.name ? options.processEnv?.[instance.name] : {}),
-        };
-        progress(`starting ${instance.name} on port ${instance.port}`);
-        processes.push(launch(instance.name, path.join(ROOT, "subgraphs", s.name), env, instance.port));
-      }
-      if (instances > 1) {
+    if (instances > 1) {
+      for (const s of SUBGRAPHS) {
         const backends = instancesOf.get(s.name)!.map((instance) => ({
           port: instance.port,
           alive: () => {
@@ -321,13 +310,32 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         balancers.push(await startBalancer(backends, ports.get(s.name)));
       }
     }
-    await Promise.all(
-      processes.map(async (p) => {
-        const t = performance.now();
-        await waitReady(p, 90_000, options.signal);
-        progress(`${p.name} ready (${Math.round(performance.now() - t)} ms)`);
-      }),
-    );
+    // One wave per instance number (every subgraph's first instance, then every second one, …), as a
+    // rollout adds replicas: a wave starts on a warm transpile cache and a machine not already busy
+    // starting the previous one.
+    for (let i = 0; i < instances; i += 1) {
+      const wave: RunningProcess[] = [];
+      for (const s of SUBGRAPHS) {
+        const instance = instancesOf.get(s.name)![i]!;
+        const env = {
+          ...baseEnv,
+          ...(s.name === "accounts" ? sharedKey : {}),
+          [`${s.name.toUpperCase()}_PORT`]: String(instance.port),
+          ...options.processEnv?.[s.name],
+          ...(instance.name !== s.name ? options.processEnv?.[instance.name] : {}),
+        };
+        progress(`starting ${instance.name} on port ${instance.port}`);
+        wave.push(launch(instance.name, path.join(ROOT, "subgraphs", s.name), env, instance.port));
+      }
+      processes.push(...wave);
+      await Promise.all(
+        wave.map(async (p) => {
+          const t = performance.now();
+          await waitReady(p, 90_000, options.signal);
+          progress(`${p.name} ready (${Math.round(performance.now() - t)} ms)`);
+        }),
+      );
+    }
 
     const supergraphPath = options.supergraphPath ?? path.join(workDir, "supergraph.graphql");
     progress("composing the supergraph");
