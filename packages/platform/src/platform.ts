@@ -11,11 +11,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { exportSigningKey, generateSigningKey } from "@boxoffice/auth-verify";
 import { createKafka } from "@boxoffice/events";
 import { composeSupergraph, SUBGRAPHS } from "@boxoffice/gateway";
 import { runPrisma } from "@boxoffice/prisma-engine";
 import { migratedTemplate } from "@boxoffice/service-kit/testing";
 import pg from "pg";
+import { startBalancer, type Balancer } from "./balancer.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -51,6 +53,16 @@ export interface PlatformOptions {
   onProgress?: (line: string) => void;
   /** Aborting stops whatever has started and makes `startPlatform` reject. */
   signal?: AbortSignal;
+  /**
+   * Instances of every subgraph (default 1), sharing the database and the Kafka namespace, as
+   * replicas of one Deployment do. Above 1 the processes are named `<subgraph>-1`, `<subgraph>-2`, …
+   * and each subgraph's port (`ports`, `subgraphUrl(<subgraph>)`) is a round-robin balancer over its
+   * live instances (balancer.ts, standing in for a Kubernetes Service); the accounts instances share
+   * one generated `AUTH_SIGNING_KEY` unless one is given.
+   */
+  instances?: number;
+  /** Gateways (default 1), each over the same subgraph URLs; above 1 named `gateway-1`, `gateway-2`, …. */
+  gateways?: number;
 }
 
 export interface RunningProcess {
@@ -62,7 +74,10 @@ export interface RunningProcess {
 }
 
 export interface Platform {
+  /** The first gateway's URL. */
   gatewayUrl: string;
+  /** Every gateway's URL, in order (`gateway-1`, `gateway-2`, … when there are several). */
+  gatewayUrls: string[];
   databaseUrl: string;
   processes: RunningProcess[];
   /** The subgraph URL by name, for direct checks. */
@@ -71,6 +86,8 @@ export interface Platform {
   serviceEnv: (name: string) => NodeJS.ProcessEnv;
   /** Stops process `name` (SIGTERM, SIGKILL after 15 s); the others keep running. */
   stopService: (name: string) => Promise<void>;
+  /** Kills process `name` with SIGKILL (no shutdown at all, as a crashed machine); resolves once it exited. */
+  killService: (name: string) => Promise<void>;
   /**
    * Starts a stopped process `name` again, same port and environment; resolves when it is ready.
    * @throws Error with its output when it exits or is not ready within 90 s.
@@ -113,7 +130,7 @@ async function waitReady(proc: RunningProcess, timeoutMs: number, signal?: Abort
     }
     try {
       const res = await fetch(
-        `http://127.0.0.1:${proc.port}/${proc.name === "gateway" ? "healthz" : "readyz"}`,
+        `http://127.0.0.1:${proc.port}/${proc.name.startsWith("gateway") ? "healthz" : "readyz"}`,
       );
       if (res.ok) return;
       last = `${res.status} ${await res.text()}`;
@@ -207,12 +224,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     return found;
   };
   const workDir = await mkdtemp(path.join(tmpdir(), "boxoffice-e2e-"));
+  const instances = options.instances ?? 1;
+  const gatewayCount = options.gateways ?? 1;
+  const balancers: Balancer[] = [];
+  const isGateway = (p: RunningProcess) => p.name.startsWith("gateway");
 
   const stop = async () => {
-    // Gateway first (no new requests reach the subgraphs), then the subgraphs together.
-    const gateway = processes.find((p) => p.name === "gateway");
-    if (gateway) await stopProcess(gateway);
-    await Promise.all(processes.filter((p) => p !== gateway).map(stopProcess));
+    // Gateways first (no new requests reach the subgraphs), then the subgraphs together.
+    await Promise.all(processes.filter(isGateway).map(stopProcess));
+    await Promise.all(processes.filter((p) => !isGateway(p)).map(stopProcess));
+    await Promise.all(balancers.map((b) => b.close()));
     if (!options.databaseName) {
       const admin = new pg.Client({ connectionString: options.adminDatabaseUrl });
       await admin.connect();
@@ -234,6 +255,19 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     }
     const ports = new Map<string, number>();
     for (const s of SUBGRAPHS) ports.set(s.name, options.ports?.[s.name] ?? (await freePort()));
+    // Each subgraph's instances: its own name and port when alone, else `<name>-<i>` on free ports.
+    const instancesOf = new Map<string, { name: string; port: number }[]>();
+    for (const s of SUBGRAPHS) {
+      const list: { name: string; port: number }[] = [];
+      for (let i = 1; i <= instances; i += 1) {
+        list.push(
+          instances === 1
+            ? { name: s.name, port: ports.get(s.name)! }
+            : { name: `${s.name}-${i}`, port: await freePort() },
+        );
+      }
+      instancesOf.set(s.name, list);
+    }
     const accountsPort = ports.get("accounts");
     const baseEnv: NodeJS.ProcessEnv = {
       ...process.env,
@@ -268,23 +302,53 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       });
       if (code !== 0) throw new Error(`migrations of ${s.name} failed (exit ${code})`);
     }
-    for (const s of SUBGRAPHS) {
-      const port = ports.get(s.name)!;
-      const env = {
-        ...baseEnv,
-        [`${s.name.toUpperCase()}_PORT`]: String(port),
-        ...options.processEnv?.[s.name],
-      };
-      progress(`starting ${s.name} on port ${port}`);
-      processes.push(launch(s.name, path.join(ROOT, "subgraphs", s.name), env, port));
+    // Instances of accounts must sign with one key, or a token from one fails at the other's JWKS.
+    const sharedKey =
+      instances > 1 && !baseEnv.AUTH_SIGNING_KEY && !options.processEnv?.accounts?.AUTH_SIGNING_KEY
+        ? {
+            AUTH_SIGNING_KEY: JSON.stringify(
+              await exportSigningKey(await generateSigningKey({ extractable: true })),
+            ),
+          }
+        : {};
+    if (instances > 1) {
+      for (const s of SUBGRAPHS) {
+        const backends = instancesOf.get(s.name)!.map((instance) => ({
+          port: instance.port,
+          alive: () => {
+            const proc = processes.find((p) => p.name === instance.name);
+            return proc !== undefined && proc.child.exitCode === null && proc.child.signalCode === null;
+          },
+        }));
+        balancers.push(await startBalancer(backends, ports.get(s.name)));
+      }
     }
-    await Promise.all(
-      processes.map(async (p) => {
-        const t = performance.now();
-        await waitReady(p, 90_000, options.signal);
-        progress(`${p.name} ready (${Math.round(performance.now() - t)} ms)`);
-      }),
-    );
+    // One wave per instance number (every subgraph's first instance, then every second one, …), as a
+    // rollout adds replicas: a wave starts on a warm transpile cache and a machine not already busy
+    // starting the previous one.
+    for (let i = 0; i < instances; i += 1) {
+      const wave: RunningProcess[] = [];
+      for (const s of SUBGRAPHS) {
+        const instance = instancesOf.get(s.name)![i]!;
+        const env = {
+          ...baseEnv,
+          ...(s.name === "accounts" ? sharedKey : {}),
+          [`${s.name.toUpperCase()}_PORT`]: String(instance.port),
+          ...options.processEnv?.[s.name],
+          ...(instance.name !== s.name ? options.processEnv?.[instance.name] : {}),
+        };
+        progress(`starting ${instance.name} on port ${instance.port}`);
+        wave.push(launch(instance.name, path.join(ROOT, "subgraphs", s.name), env, instance.port));
+      }
+      processes.push(...wave);
+      await Promise.all(
+        wave.map(async (p) => {
+          const t = performance.now();
+          await waitReady(p, 90_000, options.signal);
+          progress(`${p.name} ready (${Math.round(performance.now() - t)} ms)`);
+        }),
+      );
+    }
 
     const supergraphPath = options.supergraphPath ?? path.join(workDir, "supergraph.graphql");
     progress("composing the supergraph");
@@ -294,31 +358,47 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         SUBGRAPHS.map((s) => ({ ...s, url: `http://127.0.0.1:${ports.get(s.name)}/graphql` })),
       ),
     );
-    const gatewayPort = options.ports?.gateway ?? (await freePort());
-    progress(`starting gateway on port ${gatewayPort}`);
-    const gateway = launch(
-      "gateway",
-      path.join(ROOT, "gateway"),
-      {
-        ...baseEnv,
-        GATEWAY_PORT: String(gatewayPort),
-        GATEWAY_SUPERGRAPH_PATH: supergraphPath,
-        ...options.processEnv?.gateway,
-      },
-      gatewayPort,
-    );
-    processes.push(gateway);
-    await waitReady(gateway, 60_000, options.signal);
+    const gateways: RunningProcess[] = [];
+    for (let i = 1; i <= gatewayCount; i += 1) {
+      const name = gatewayCount === 1 ? "gateway" : `gateway-${i}`;
+      const gatewayPort = (i === 1 ? options.ports?.gateway : undefined) ?? (await freePort());
+      progress(`starting ${name} on port ${gatewayPort}`);
+      const gateway = launch(
+        name,
+        path.join(ROOT, "gateway"),
+        {
+          ...baseEnv,
+          GATEWAY_PORT: String(gatewayPort),
+          GATEWAY_SUPERGRAPH_PATH: supergraphPath,
+          ...options.processEnv?.gateway,
+          ...(name !== "gateway" ? options.processEnv?.[name] : {}),
+        },
+        gatewayPort,
+      );
+      processes.push(gateway);
+      gateways.push(gateway);
+    }
+    await Promise.all(gateways.map((g) => waitReady(g, 60_000, options.signal)));
+    const gatewayUrls = gateways.map((g) => `http://127.0.0.1:${g.port}/graphql`);
     return {
-      gatewayUrl: `http://127.0.0.1:${gatewayPort}/graphql`,
+      gatewayUrl: gatewayUrls[0]!,
+      gatewayUrls,
       databaseUrl,
       processes,
-      subgraphUrl: (name) => `http://127.0.0.1:${ports.get(name)}/graphql`,
+      subgraphUrl: (name) => `http://127.0.0.1:${ports.get(name) ?? spec(name).port}/graphql`,
       serviceEnv: (name) => ({ ...spec(name).env }),
       stopService: async (name) => {
         spec(name);
         const proc = processes.find((p) => p.name === name);
         if (proc) await stopProcess(proc);
+      },
+      killService: async (name) => {
+        spec(name);
+        const proc = processes.find((p) => p.name === name);
+        if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+        const exited = new Promise<void>((resolve) => proc.child.once("exit", () => resolve()));
+        proc.child.kill("SIGKILL");
+        await exited;
       },
       startService: async (name) => {
         const { cwd, env, port } = spec(name);

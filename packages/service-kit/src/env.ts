@@ -44,6 +44,19 @@ export const envFields = {
     .string()
     .regex(/^[a-zA-Z0-9_-]{1,40}$/, "use 1 to 40 letters, digits, _ or -")
     .optional(),
+  /**
+   * `KAFKA_TOPIC_PARTITIONS`: partitions of every event topic this service declares (default 3). They
+   * bound how many instances of one consumer group share the work; choose once, since adding
+   * partitions later moves keys and breaks per-aggregate order for events in flight (Kafka docs,
+   * "Modifying topics"). 1 to 1000 (a guard against typos, not a Kafka limit).
+   */
+  kafkaTopicPartitions: z.coerce.number().int().min(1).max(1000).default(3),
+  /**
+   * `KAFKA_REPLICATION_FACTOR`: replicas of every topic it declares (default 1, the single local
+   * broker); 3 on a production cluster, where `min.insync.replicas` becomes 2 (see `topicSpecsFor`).
+   * At most the number of brokers, which the broker enforces when the topic is created.
+   */
+  kafkaReplicationFactor: z.coerce.number().int().min(1).default(1),
   /** Comma-separated list → string[] (empty entries dropped). */
   csv: z.string().transform((s) =>
     s

@@ -35,21 +35,35 @@ export function eventNames(service: string, namespace: string | undefined): Even
     : { registry: boxofficeRegistry, consumerGroupNamespace: service };
 }
 
+/** The topic layout of a deployment: `KAFKA_TOPIC_PARTITIONS` and `KAFKA_REPLICATION_FACTOR`. */
+export interface TopicLayout {
+  /** Partitions per event topic: the most instances of one consumer group that get work. */
+  partitions: number;
+  /** Replicas per topic; 3 on a cluster (then `min.insync.replicas` 2), 1 on one local broker. */
+  replicationFactor: number;
+}
+
+/** Without configuration: 3 partitions (per-aggregate order, up to 3 busy consumers), one replica. */
+export const DEFAULT_TOPIC_LAYOUT: TopicLayout = { partitions: 3, replicationFactor: 1 };
+
 /**
  * A service's Kafka client, with every topic of `registry` (and its dead-letter topic) declared —
- * broker auto-creation is off, so each service declares what it uses at start. One place for the
- * topic layout every service shares: 3 partitions (per-aggregate order, consumer parallelism up to
- * 3) and replication factor 1 (the single local broker; a cluster wants 3).
+ * broker auto-creation is off, so each service declares what it uses at start, with the layout its
+ * environment gives (`topics`, default `DEFAULT_TOPIC_LAYOUT`). Every service of a deployment must
+ * be given the same layout: the first to start creates a topic, and later ones only report a
+ * different partition count (`ensureTopics` never changes partitions).
  *
- * @throws kafkajs errors when the broker is unreachable or refuses the topics.
+ * @throws kafkajs errors when the broker is unreachable or refuses the topics (e.g. a replication
+ *   factor above the number of brokers: INVALID_REPLICATION_FACTOR).
  */
 export async function connectKafka(options: {
   clientId: string;
   brokers: string[];
   registry: EventRegistry<BoxofficeEventDefinition>;
   logger: EventsLogger;
+  topics?: TopicLayout;
 }): Promise<ReturnType<typeof createKafka>> {
   const kafka = createKafka({ clientId: options.clientId, brokers: options.brokers, logger: options.logger });
-  await ensureTopics(kafka, topicSpecsFor(options.registry, { partitions: 3, replicationFactor: 1 }));
+  await ensureTopics(kafka, topicSpecsFor(options.registry, options.topics ?? DEFAULT_TOPIC_LAYOUT));
   return kafka;
 }

@@ -1,6 +1,12 @@
 // Public entry point of @boxoffice/service-kit.
 export { EnvError, envFields, loadEnv } from "./env.ts";
-export { connectKafka, eventNames, type EventNames } from "./event-names.ts";
+export {
+  connectKafka,
+  DEFAULT_TOPIC_LAYOUT,
+  eventNames,
+  type EventNames,
+  type TopicLayout,
+} from "./event-names.ts";
 export { createPollingLoop, type PollingLoop } from "./polling-loop.ts";
 export { badUserInput, CLIENT_ERROR_CODES, maskErrors, notFound } from "./errors.ts";
 export { eventsLogger } from "./events-logger.ts";

@@ -59,7 +59,13 @@ export async function startAccounts(
     registry,
   );
   const log = eventsLogger(logger);
-  const kafka = await connectKafka({ clientId: PRODUCER, brokers: env.KAFKA_BROKERS, registry, logger: log });
+  const kafka = await connectKafka({
+    clientId: PRODUCER,
+    brokers: env.KAFKA_BROKERS,
+    registry,
+    logger: log,
+    topics: { partitions: env.KAFKA_TOPIC_PARTITIONS, replicationFactor: env.KAFKA_REPLICATION_FACTOR },
+  });
   const relay = createRelay({
     connectionString: env.DATABASE_URL,
     schema: ACCOUNTS_SCHEMA,

@@ -74,7 +74,13 @@ export async function startOrders(
   const prisma = createPrisma(env.DATABASE_URL, options.onQuery);
   await prisma.$queryRaw`SELECT 1`;
 
-  const kafka = await connectKafka({ clientId: PRODUCER, brokers: env.KAFKA_BROKERS, registry, logger: log });
+  const kafka = await connectKafka({
+    clientId: PRODUCER,
+    brokers: env.KAFKA_BROKERS,
+    registry,
+    logger: log,
+    topics: { partitions: env.KAFKA_TOPIC_PARTITIONS, replicationFactor: env.KAFKA_REPLICATION_FACTOR },
+  });
   const publisher = createPublisher({ registry, producer: PRODUCER });
 
   const sessionAuth = createSubgraphAuth<OrdersTx>({

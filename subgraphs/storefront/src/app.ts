@@ -92,6 +92,7 @@ export async function startStorefront(
     brokers: env.KAFKA_BROKERS,
     registry,
     logger: log,
+    topics: { partitions: env.KAFKA_TOPIC_PARTITIONS, replicationFactor: env.KAFKA_REPLICATION_FACTOR },
   });
 
   const sessionAuth = createSubgraphAuth<StorefrontTx>({

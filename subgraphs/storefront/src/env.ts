@@ -12,6 +12,9 @@ const schema = z
     KAFKA_BROKERS: envFields.csv.pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/)).min(1)),
     /** Prefix of every topic and consumer group (several deployments on one cluster); unset = standard names. */
     KAFKA_NAMESPACE: envFields.kafkaNamespace,
+    /** Partitions and replicas of the topics this service declares at start (see envFields). */
+    KAFKA_TOPIC_PARTITIONS: envFields.kafkaTopicPartitions,
+    KAFKA_REPLICATION_FACTOR: envFields.kafkaReplicationFactor,
     /** `iss` of session tokens: the accounts subgraph's AUTH_ISSUER. */
     AUTH_ISSUER: z.string().min(1).default("boxoffice-accounts"),
     /** `aud` of session tokens: the accounts subgraph's AUTH_AUDIENCE. */
