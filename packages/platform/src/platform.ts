@@ -48,6 +48,11 @@ export interface PlatformOptions {
   onOutput?: (name: string, line: string) => void;
   /** Progress lines while starting. */
   onProgress?: (line: string) => void;
+  /**
+   * Run each deployable's compiled `dist/main.js` with the `compiled` export condition (what the
+   * container image runs; needs `turbo run build` first) instead of `src/main.ts` through tsx.
+   */
+  compiled?: boolean;
   /** Aborting stops whatever has started and makes `startPlatform` reject. */
   signal?: AbortSignal;
 }
@@ -126,16 +131,22 @@ async function waitReady(proc: RunningProcess, timeoutMs: number, signal?: Abort
   );
 }
 
-/** Runs `src/main.ts` of the deployable in `cwd` (every subgraph and the gateway have one). */
+/** The node arguments that run a deployable: its TypeScript through tsx, or its build output. */
+function entryArgs(compiled: boolean | undefined): string[] {
+  return compiled ? ["--conditions=compiled", "dist/main.js"] : ["--import", "tsx", "src/main.ts"];
+}
+
+/** Runs `src/main.ts` (or, compiled, `dist/main.js`) of the deployable in `cwd`. */
 function start(
   name: string,
   cwd: string,
   env: NodeJS.ProcessEnv,
   port: number,
   onOutput?: (name: string, line: string) => void,
+  compiled?: boolean,
 ): RunningProcess {
   // The IPC channel tells the child when this process is gone (service-kit stops on "disconnect").
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, entryArgs(compiled), {
     cwd,
     env,
     stdio: ["ignore", "pipe", "pipe", "ipc"],
@@ -198,7 +209,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const specs = new Map<string, { cwd: string; env: NodeJS.ProcessEnv; port: number }>();
   const launch = (name: string, cwd: string, env: NodeJS.ProcessEnv, port: number): RunningProcess => {
     specs.set(name, { cwd, env, port });
-    return start(name, cwd, env, port, options.onOutput);
+    return start(name, cwd, env, port, options.onOutput, options.compiled);
   };
   const spec = (name: string) => {
     const found = specs.get(name);
@@ -295,7 +306,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       gatewayPort,
     );
     processes.push(gateway);
+    const gatewayStart = performance.now();
     await waitReady(gateway, 60_000, options.signal);
+    progress(`gateway ready (${Math.round(performance.now() - gatewayStart)} ms)`);
     return {
       gatewayUrl: `http://127.0.0.1:${gatewayPort}/graphql`,
       databaseUrl,
@@ -314,7 +327,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         if (old && old.child.exitCode === null && old.child.signalCode === null) {
           throw new Error(`${name} is still running`);
         }
-        const proc = start(name, cwd, env, port, options.onOutput);
+        const proc = start(name, cwd, env, port, options.onOutput, options.compiled);
         if (index >= 0) processes[index] = proc;
         else processes.push(proc);
         await waitReady(proc, 90_000);
