@@ -101,5 +101,7 @@ describe("docker compose up (every service in its own network namespace)", () =>
     );
     expect(signedIn.body.errors).toBeUndefined();
     expect(signedIn.body.data).toEqual({ me: { email }, myOrders: [] });
-  }, 300_000);
+    // The real limits are compose's own: each service's health-check budget (interval × retries, up
+    // to 120 s per subgraph). This only stops a hung run; it sits above those budgets in sequence.
+  }, 480_000);
 });
