@@ -1,9 +1,11 @@
 # One parametrised multi-stage image for every Boxoffice deployable (gateway, subgraphs, migrate job).
 #   docker build --build-arg SERVICE=subgraphs/accounts -t boxoffice/accounts .
-# The workspace has no build step: TypeScript runs through tsx; `generate` writes Prisma clients,
-# resolver types and the supergraph.
+# `build` compiles each deployable and the libraries it uses with tsc into dist/ (after `generate`
+# wrote Prisma clients, resolver types and the supergraph); the container runs that JavaScript with
+# the `compiled` export condition, so workspace packages resolve to their dist/ too. tsx is for
+# development only. Node 24 (active LTS); the workspace supports Node >= 22.
 
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 RUN npm install -g pnpm@12.4.2
 COPY pnpm-lock.yaml pnpm-workspace.yaml package.json ./
@@ -16,9 +18,9 @@ RUN pnpm install --frozen-lockfile
 
 FROM deps AS build
 COPY . .
-RUN pnpm exec turbo run generate
+RUN pnpm exec turbo run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ARG SERVICE=gateway
 ENV NODE_ENV=production SERVICE_DIR=${SERVICE}
 WORKDIR /app
@@ -26,4 +28,4 @@ RUN npm install -g pnpm@12.4.2 && useradd --system --uid 10001 boxoffice
 COPY --from=build --chown=boxoffice /app /app
 USER boxoffice
 WORKDIR /app/${SERVICE}
-CMD ["node", "--import", "tsx", "src/main.ts"]
+CMD ["node", "--conditions=compiled", "dist/main.js"]

@@ -32,6 +32,9 @@ export { InfraError, type InfraErrorCode } from "./errors.ts";
 export { loadInfraEnv, type InfraEnv } from "./env.ts";
 export { stderrReporter, silentReporter, type Reporter } from "./reporter.ts";
 export type { Ownership } from "./state.ts";
+/** The engines' programs, for tests that start them the way a deployment does (compose boot test). */
+export { resolveKafkaClasspath } from "./kafka.ts";
+export { postgresBinary } from "./postgres.ts";
 
 /** Where each engine comes from after `up()`. */
 export type EngineSource = "external" | "started" | "reused";

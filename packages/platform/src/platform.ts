@@ -51,6 +51,11 @@ export interface PlatformOptions {
   onOutput?: (name: string, line: string) => void;
   /** Progress lines while starting. */
   onProgress?: (line: string) => void;
+  /**
+   * Run each deployable's compiled `dist/main.js` with the `compiled` export condition (what the
+   * container image runs; needs `turbo run build` first) instead of `src/main.ts` through tsx.
+   */
+  compiled?: boolean;
   /** Aborting stops whatever has started and makes `startPlatform` reject. */
   signal?: AbortSignal;
   /**
@@ -144,16 +149,22 @@ async function waitReady(proc: RunningProcess, timeoutMs: number, signal?: Abort
   );
 }
 
-/** Runs `src/main.ts` of the deployable in `cwd` (every subgraph and the gateway have one). */
+/** The node arguments that run a deployable: its TypeScript through tsx, or its build output. */
+function entryArgs(compiled: boolean | undefined): string[] {
+  return compiled ? ["--conditions=compiled", "dist/main.js"] : ["--import", "tsx", "src/main.ts"];
+}
+
+/** Runs `src/main.ts` (or, compiled, `dist/main.js`) of the deployable in `cwd`. */
 function start(
   name: string,
   cwd: string,
   env: NodeJS.ProcessEnv,
   port: number,
   onOutput?: (name: string, line: string) => void,
+  compiled?: boolean,
 ): RunningProcess {
   // The IPC channel tells the child when this process is gone (service-kit stops on "disconnect").
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, entryArgs(compiled), {
     cwd,
     env,
     stdio: ["ignore", "pipe", "pipe", "ipc"],
@@ -216,7 +227,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const specs = new Map<string, { cwd: string; env: NodeJS.ProcessEnv; port: number }>();
   const launch = (name: string, cwd: string, env: NodeJS.ProcessEnv, port: number): RunningProcess => {
     specs.set(name, { cwd, env, port });
-    return start(name, cwd, env, port, options.onOutput);
+    return start(name, cwd, env, port, options.onOutput, options.compiled);
   };
   const spec = (name: string) => {
     const found = specs.get(name);
@@ -378,7 +389,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       processes.push(gateway);
       gateways.push(gateway);
     }
+    const gatewayStart = performance.now();
     await Promise.all(gateways.map((g) => waitReady(g, 60_000, options.signal)));
+    progress(`gateway ready (${Math.round(performance.now() - gatewayStart)} ms)`);
     const gatewayUrls = gateways.map((g) => `http://127.0.0.1:${g.port}/graphql`);
     return {
       gatewayUrl: gatewayUrls[0]!,
@@ -407,7 +420,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         if (old && old.child.exitCode === null && old.child.signalCode === null) {
           throw new Error(`${name} is still running`);
         }
-        const proc = start(name, cwd, env, port, options.onOutput);
+        const proc = start(name, cwd, env, port, options.onOutput, options.compiled);
         if (index >= 0) processes[index] = proc;
         else processes.push(proc);
         await waitReady(proc, 90_000);

@@ -113,12 +113,17 @@ describe("docker-compose.yml", () => {
     }
   });
 
-  it("the Dockerfile builds any deployable from the SERVICE argument and runs its src/main.ts", () => {
+  it("the Dockerfile builds any deployable from the SERVICE argument and runs its compiled dist/main.js", () => {
     const dockerfile = readFileSync(path.join(ROOT, "Dockerfile"), "utf8");
     expect(dockerfile).toMatch(/ARG SERVICE=/);
     expect(dockerfile).toMatch(/pnpm install --frozen-lockfile/);
-    expect(dockerfile).toMatch(/turbo run generate/);
-    expect(dockerfile).toMatch(/CMD \["node", "--import", "tsx", "src\/main\.ts"\]/);
-    for (const { dir } of deployables) expect(existsSync(path.join(ROOT, dir, "src", "main.ts"))).toBe(true);
+    expect(dockerfile).toMatch(/turbo run build/);
+    expect(dockerfile).toMatch(/CMD \["node", "--conditions=compiled", "dist\/main\.js"\]/);
+    for (const { dir } of deployables) {
+      const manifest = JSON.parse(readFileSync(path.join(ROOT, dir, "package.json"), "utf8")) as {
+        scripts: Record<string, string>;
+      };
+      expect(manifest.scripts.build, `${dir} has a build script`).toMatch(/tsc -p tsconfig\.build\.json/);
+    }
   });
 });

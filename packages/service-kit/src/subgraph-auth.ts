@@ -24,6 +24,8 @@ export interface VerifyingSubgraphEnv {
   AUTH_AUDIENCE: string;
   /** The accounts subgraph's JWKS URL. */
   AUTH_JWKS_URL: string;
+  /** Allow an `http:` JWKS URL on a non-loopback host (a private network); default false. */
+  AUTH_JWKS_ALLOW_INSECURE_HTTP?: boolean | undefined;
   /** Read the plain-http development cookie; defaults to on only when NODE_ENV is development. */
   AUTH_INSECURE_DEV_COOKIES?: boolean | undefined;
 }
@@ -56,7 +58,7 @@ export function createSubgraphAuth<Tx extends SqlExecutor>(
   const verifier = createVerifier({
     issuer: env.AUTH_ISSUER,
     audience: env.AUTH_AUDIENCE,
-    keys: { jwksUrl: env.AUTH_JWKS_URL },
+    keys: { jwksUrl: env.AUTH_JWKS_URL, allowInsecureHttp: env.AUTH_JWKS_ALLOW_INSECURE_HTTP === true },
     cookies,
     isRevoked: (sessionId) => denylist.isRevoked(sessionId),
   });

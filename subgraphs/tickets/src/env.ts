@@ -19,8 +19,14 @@ const schema = z
     AUTH_ISSUER: z.string().min(1).default("boxoffice-accounts"),
     /** `aud` of session tokens: the accounts subgraph's AUTH_AUDIENCE. */
     AUTH_AUDIENCE: z.string().min(1).default("boxoffice"),
-    /** The accounts subgraph's JWKS (https, or http on a loopback host). */
+    /** The accounts subgraph's JWKS (https, or http on a loopback host or with AUTH_JWKS_ALLOW_INSECURE_HTTP). */
     AUTH_JWKS_URL: z.url().default("http://127.0.0.1:4001/.well-known/jwks.json"),
+    /**
+     * Allow AUTH_JWKS_URL over plain http to a non-loopback host, e.g. `http://accounts:4001` inside a
+     * private compose or cluster network. Off by default: over plain http anyone on the path can swap
+     * the keys and mint sessions, so turn it on only where that network is trusted.
+     */
+    AUTH_JWKS_ALLOW_INSECURE_HTTP: z.stringbool().default(false),
     /**
      * Read the plain-http development cookie (`boxoffice_session`); must match the accounts subgraph's
      * AUTH_INSECURE_DEV_COOKIES. Refused in production; defaults to on only when NODE_ENV=development.
