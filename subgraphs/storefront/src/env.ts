@@ -19,6 +19,12 @@ const schema = z
     /** The accounts subgraph's JWKS (https, or http on a loopback host). */
     AUTH_JWKS_URL: z.url().default("http://127.0.0.1:4001/.well-known/jwks.json"),
     /**
+     * How long keys fetched from AUTH_JWKS_URL are reused, in seconds (1 s to 1 day). Sessions are
+     * verified from the local signing-key replica; the JWKS is only the fallback for a key the replica
+     * does not know yet (e.g. an empty table at the very first start).
+     */
+    AUTH_JWKS_CACHE_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+    /**
      * Read the plain-http development cookie (`boxoffice_session`); must match the accounts subgraph's
      * AUTH_INSECURE_DEV_COOKIES. Refused in production; defaults to on only when NODE_ENV=development.
      */
