@@ -14,6 +14,11 @@ const schema = z.object({
   GATEWAY_SUPERGRAPH_PATH: z.string().default(path.resolve(here, "../supergraph.graphql")),
   /** Browser origins allowed to call the gateway with credentials (CORS); never `*`. */
   GATEWAY_CORS_ORIGINS: envFields.csv.default(["http://localhost:3000", "https://studio.apollographql.com"]),
+  /**
+   * Longest wait for one subgraph response, in ms (100 ms to 2 min); then the client gets a typed
+   * SERVICE_UNAVAILABLE for that subgraph's fields, so a frozen subgraph never holds requests longer.
+   */
+  GATEWAY_SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** Per-subgraph URL overrides, e.g. SUBGRAPH_URL_ACCOUNTS=http://accounts:4001/graphql. */
   SUBGRAPH_URL_ACCOUNTS: z.url().optional(),
   SUBGRAPH_URL_TICKETS: z.url().optional(),

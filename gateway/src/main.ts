@@ -22,6 +22,7 @@ runMain(async () => {
     production: env.NODE_ENV === "production",
     logger,
     urlOverrides: subgraphUrlOverrides(env),
+    subgraphTimeoutMs: env.GATEWAY_SUBGRAPH_TIMEOUT_MS,
   });
   stopOnSignals(gateway, logger, 10_000);
 }, logger);

@@ -12,7 +12,14 @@ export {
   type AuthContext,
   type AuthContextArgs,
 } from "./graphql-context.ts";
-export type { JwksUrlKeySource, KeySource, PublicKeysKeySource, StaticJwksKeySource } from "./key-source.ts";
+export type {
+  JwksUrlKeySource,
+  KeySource,
+  KeyStoreKeySource,
+  PublicKeysKeySource,
+  StaticJwksKeySource,
+} from "./key-source.ts";
+export { createKeyStore, type KeyStore, type KeyStoreState } from "./key-store.ts";
 export { ANONYMOUS, type AuthResult, type Principal } from "./principal.ts";
 export {
   createSessionCookies,

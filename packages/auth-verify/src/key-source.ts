@@ -11,6 +11,7 @@ import {
   type JWTVerifyGetKey,
 } from "jose";
 import { AuthConfigError, AuthError } from "./auth-error.ts";
+import type { KeyStore } from "./key-store.ts";
 
 /**
  * Keys from the accounts subgraph's JWKS endpoint, fetched with jose's remote key set. Keys are cached
@@ -51,8 +52,21 @@ export interface PublicKeysKeySource {
   readonly publicKeys: readonly { readonly kid: string; readonly alg: string; readonly key: CryptoKey }[];
 }
 
-/** Where a verifier gets its keys: exactly one of the three shapes. */
-export type KeySource = JwksUrlKeySource | StaticJwksKeySource | PublicKeysKeySource;
+/**
+ * Keys replicated into the service itself (a {@link KeyStore} kept from `signing-key.*` events), with
+ * the JWKS endpoint as a fallback. A token whose `kid` the store holds is verified from the store
+ * alone: no network, whatever the state of the accounts service. The fallback is asked only for a
+ * `kid` the store does not know (an empty store at a service's very first start, or a key published
+ * a moment ago whose event has not arrived yet), and never for a `kid` the store has retired.
+ */
+export interface KeyStoreKeySource {
+  readonly keyStore: KeyStore;
+  /** The JWKS endpoint, for kids the store does not know. Without it such tokens are `UNKNOWN_KID`. */
+  readonly fallback?: JwksUrlKeySource;
+}
+
+/** Where a verifier gets its keys: exactly one of the four shapes. */
+export type KeySource = JwksUrlKeySource | StaticJwksKeySource | PublicKeysKeySource | KeyStoreKeySource;
 
 /** A key resolver plus what the verified-token cache needs to know about key freshness. */
 export interface KeyResolver {
@@ -263,16 +277,40 @@ function publicKeysResolver(source: PublicKeysKeySource): KeyResolver {
   return { getKey, generation: () => 0, fresh: () => true, reload: () => Promise.resolve() };
 }
 
+function keyStoreResolver(source: KeyStoreKeySource): KeyResolver {
+  const { keyStore } = source;
+  const fallback = source.fallback === undefined ? undefined : jwksUrlResolver(source.fallback);
+  const getKey: JWTVerifyGetKey = async (header, token) => {
+    const kid = header.kid;
+    // Checked before the fallback: a retired key may linger in a JWKS cache fetched earlier.
+    if (kid !== undefined && keyStore.isRetired(kid)) {
+      throw new AuthError("UNKNOWN_KID", "the token's key has been retired");
+    }
+    if (kid !== undefined && keyStore.has(kid)) return keyStore.getKey(header, token);
+    if (fallback === undefined) throw new AuthError("UNKNOWN_KID", "no key for this kid");
+    return fallback.getKey(header, token);
+  };
+  return {
+    getKey,
+    // Both parts can change the answer for a token, so a change in either redoes cached verifications.
+    generation: () => keyStore.generation() + (fallback?.generation() ?? 0),
+    // A filled store is kept current by its owner; only the fallback alone can go stale.
+    fresh: () => keyStore.size() > 0 || (fallback?.fresh() ?? true),
+    reload: () => fallback?.reload() ?? Promise.resolve(),
+  };
+}
+
 /**
  * Builds the key resolver for a {@link KeySource}.
  * @throws AuthConfigError for an invalid URL or durations, symmetric or private keys, missing or
  *   duplicate `kid`s, or not exactly one source shape.
  */
 export function createKeyResolver(source: KeySource): KeyResolver {
-  const shapes = ["jwksUrl", "jwks", "publicKeys"].filter((shape) => shape in source);
+  const shapes = ["jwksUrl", "jwks", "publicKeys", "keyStore"].filter((shape) => shape in source);
   if (shapes.length !== 1) {
-    throw new AuthConfigError("keys must have exactly one of jwksUrl, jwks, publicKeys");
+    throw new AuthConfigError("keys must have exactly one of jwksUrl, jwks, publicKeys, keyStore");
   }
+  if ("keyStore" in source) return keyStoreResolver(source);
   if ("jwksUrl" in source) return jwksUrlResolver(source);
   if ("jwks" in source) return staticJwksResolver(source);
   return publicKeysResolver(source);

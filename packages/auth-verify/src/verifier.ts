@@ -30,7 +30,7 @@ export interface VerifierOptions {
   readonly issuer: string;
   /** Expected `aud`: the token's `aud` must contain this value (or one of these), RFC 7519 §4.1.3. */
   readonly audience: string | readonly string[];
-  /** Where the public keys come from: `{ jwksUrl }`, `{ jwks }` or `{ publicKeys }`. */
+  /** Where the public keys come from: `{ jwksUrl }`, `{ jwks }`, `{ publicKeys }` or `{ keyStore, fallback }`. */
   readonly keys: KeySource;
   /**
    * Accepted header `alg` values. Default `["EdDSA"]`. `none` and HMAC (`HS*`) are refused at start-up:

@@ -9,6 +9,10 @@
  *   revocation does not depend on the order of other users' events.
  * - `boxoffice.tickets.v1` (`ticket`), `boxoffice.orders.v1` (`order`), `boxoffice.payments.v1`
  *   (`payment`).
+ * - `boxoffice.signing-keys.v1` (`signing-key`, key = the key's `kid`): the accounts subgraph's
+ *   public session-signing keys, so every verifying subgraph keeps them in its own table and verifies
+ *   sessions while accounts is down. Retained forever like every topic (`retention.ms=-1`), so a new
+ *   consumer group reads every key ever published; a handful of events per rotation.
  *
  * Data rules: money is an integer amount of minor units (`priceMinor`, `amountMinor`, e.g. cents)
  * plus an ISO-4217 alphabetic code; times are ISO-8601 with offset; `version` inside `data` (ticket
@@ -145,6 +149,55 @@ export const paymentRefundedV1 = defineEvent({
   schema: payment,
 });
 
+/**
+ * A public signing key as published in a JWKS (RFC 7517 §4, RFC 8037 for OKP). Only public members
+ * are part of the contract: zod strips unknown keys, so private material (`d`, `p`, `q`, …) can never
+ * travel in an event even if a producer put it there.
+ */
+const publicJwk = z.object({
+  kty: z.enum(["OKP", "EC", "RSA"]),
+  kid: id,
+  alg: z.string().min(1).max(20).optional(),
+  use: z.string().min(1).max(10).optional(),
+  crv: z.string().min(1).max(20).optional(),
+  x: z.string().min(1).max(1000).optional(),
+  y: z.string().min(1).max(1000).optional(),
+  n: z.string().min(1).max(2000).optional(),
+  e: z.string().min(1).max(20).optional(),
+});
+
+const signingKeyState = <S extends string>(status: S) =>
+  z
+    .object({
+      /** The key id (RFC 7638 thumbprint); equals `publicJwk.kid` and the aggregate id. */
+      kid: id,
+      publicJwk,
+      status: z.literal(status),
+      /** When accounts first published the key. */
+      publishedAt: isoDateTime,
+      /** When accounts retired it; absent while published. */
+      retiredAt: isoDateTime.optional(),
+    })
+    .refine((key) => key.publicJwk.kid === key.kid, { message: "publicJwk.kid must equal kid" });
+
+export const signingKeyPublishedV1 = defineEvent({
+  type: "signing-key.published",
+  version: 1,
+  aggregateType: "signing-key",
+  description:
+    "The accounts subgraph signs sessions with this key, or still accepts it during a rotation; verifiers add it. aggregateVersion 1. data: { kid, publicJwk, status: PUBLISHED, publishedAt }.",
+  schema: signingKeyState("PUBLISHED"),
+});
+
+export const signingKeyRetiredV1 = defineEvent({
+  type: "signing-key.retired",
+  version: 1,
+  aggregateType: "signing-key",
+  description:
+    "The key is retired (rotation finished, or compromised): verifiers refuse every token it signed from now on. aggregateVersion 2. data: { kid, publicJwk, status: RETIRED, publishedAt, retiredAt }.",
+  schema: signingKeyState("RETIRED"),
+});
+
 /** Production topic names per aggregate type. */
 export const BOXOFFICE_TOPICS = {
   user: "boxoffice.accounts.v1",
@@ -152,6 +205,7 @@ export const BOXOFFICE_TOPICS = {
   ticket: "boxoffice.tickets.v1",
   order: "boxoffice.orders.v1",
   payment: "boxoffice.payments.v1",
+  "signing-key": "boxoffice.signing-keys.v1",
 } as const;
 
 /** Every Boxoffice event definition. */
@@ -166,6 +220,8 @@ export const BOXOFFICE_EVENTS = [
   paymentSucceededV1,
   paymentFailedV1,
   paymentRefundedV1,
+  signingKeyPublishedV1,
+  signingKeyRetiredV1,
 ] as const;
 
 export type BoxofficeEventDefinition = (typeof BOXOFFICE_EVENTS)[number];

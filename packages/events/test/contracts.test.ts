@@ -37,10 +37,11 @@ describe("contracts and registry", () => {
       "boxoffice.accounts.v1",
       "boxoffice.orders.v1",
       "boxoffice.payments.v1",
+      "boxoffice.signing-keys.v1",
       "boxoffice.tickets.v1",
     ]);
     expect(boxofficeRegistry.topicFor("session")).toBe(BOXOFFICE_TOPICS.user);
-    expect(BOXOFFICE_EVENTS.map((d) => `${d.type}@${d.version}`)).toHaveLength(10);
+    expect(BOXOFFICE_EVENTS.map((d) => `${d.type}@${d.version}`)).toHaveLength(12);
     expect(topicSpecsFor(boxofficeRegistry, { partitions: 6, replicationFactor: 3 })).toContainEqual({
       topic: "boxoffice.tickets.v1.dlq",
       partitions: 1,
@@ -55,6 +56,7 @@ describe("contracts and registry", () => {
       "staging-2.boxoffice.accounts.v1",
       "staging-2.boxoffice.orders.v1",
       "staging-2.boxoffice.payments.v1",
+      "staging-2.boxoffice.signing-keys.v1",
       "staging-2.boxoffice.tickets.v1",
     ]);
     expect(staging.topicFor("session")).toBe("staging-2.boxoffice.accounts.v1");
@@ -156,5 +158,32 @@ describe("contracts and registry", () => {
       schema: z.object({}),
     });
     expect(() => new EventRegistry([a, b], { thing: "t", other: "o" })).toThrow(/two aggregate types/);
+  });
+
+  it("a signing-key event carries only public key members, and its kid must be the key's", () => {
+    const publicJwk = {
+      kty: "OKP" as const,
+      crv: "Ed25519",
+      x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+      kid: "k1",
+      alg: "EdDSA",
+      use: "sig" as const,
+    };
+    const draft = {
+      type: "signing-key.published" as const,
+      schemaVersion: 1 as const,
+      aggregateId: "k1",
+      aggregateVersion: 1,
+      data: { kid: "k1", publicJwk, status: "PUBLISHED" as const, publishedAt: "2026-12-02T10:00:00Z" },
+    };
+    // A producer that slipped the private scalar in: it never reaches the outbox.
+    const leaky = { ...draft, data: { ...draft.data, publicJwk: { ...publicJwk, d: "secret" } } };
+    const event = publisher.createEnvelope(leaky);
+    expect(event.data.publicJwk).toEqual(publicJwk);
+    expect(JSON.stringify(event)).not.toContain("secret");
+    expect(boxofficeRegistry.topicFor(event.aggregateType)).toBe("boxoffice.signing-keys.v1");
+    expect(() => publisher.createEnvelope({ ...draft, data: { ...draft.data, kid: "k2" } })).toThrow(
+      InvalidEventError,
+    );
   });
 });

@@ -55,6 +55,7 @@ export function testRegistry(id: string): EventRegistry<BoxofficeEventDefinition
     ticket: `t${id}.tickets`,
     order: `t${id}.orders`,
     payment: `t${id}.payments`,
+    "signing-key": `t${id}.signing-keys`,
   });
 }
 

@@ -94,10 +94,17 @@ export interface Platform {
   /** Kills process `name` with SIGKILL (no shutdown at all, as a crashed machine); resolves once it exited. */
   killService: (name: string) => Promise<void>;
   /**
-   * Starts a stopped process `name` again, same port and environment; resolves when it is ready.
+   * Starts a stopped process `name` again, same port and environment (plus `env`, which later restarts
+   * keep, e.g. a rotated `AUTH_SIGNING_KEY`); resolves when it is ready.
    * @throws Error with its output when it exits or is not ready within 90 s.
    */
-  startService: (name: string) => Promise<void>;
+  startService: (name: string, env?: Record<string, string>) => Promise<void>;
+  /**
+   * Sends `signal` to process `name`: `SIGKILL` crashes it (no shutdown, as a power cut would),
+   * `SIGSTOP` freezes it (sockets open, nothing answered) until `SIGCONT`. Resolves once a killed
+   * process has exited.
+   */
+  signalService: (name: string, signal: "SIGKILL" | "SIGSTOP" | "SIGCONT") => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -413,8 +420,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         proc.child.kill("SIGKILL");
         await exited;
       },
-      startService: async (name) => {
-        const { cwd, env, port } = spec(name);
+      startService: async (name, extraEnv) => {
+        const found = spec(name);
+        if (extraEnv) found.env = { ...found.env, ...extraEnv };
+        const { cwd, env, port } = found;
         const index = processes.findIndex((p) => p.name === name);
         const old = processes[index];
         if (old && old.child.exitCode === null && old.child.signalCode === null) {
@@ -424,6 +433,19 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         if (index >= 0) processes[index] = proc;
         else processes.push(proc);
         await waitReady(proc, 90_000);
+      },
+      signalService: async (name, signal) => {
+        spec(name);
+        const proc = processes.find((p) => p.name === name);
+        if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) {
+          throw new Error(`${name} is not running`);
+        }
+        const exited =
+          signal === "SIGKILL"
+            ? new Promise<void>((resolve) => proc.child.once("exit", () => resolve()))
+            : Promise.resolve();
+        proc.child.kill(signal);
+        await exited;
       },
       stop,
     };

@@ -28,6 +28,7 @@ const registry = boxofficeRegistry.withTopics({
   ticket: `t${id}.tickets`,
   order: `t${id}.orders`,
   payment: `t${id}.payments`,
+  "signing-key": `t${id}.signing-keys`,
 });
 const kafka = createKafka({
   clientId: "denylist-test",

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { AuthError, ANONYMOUS, type AuthResult } from "@boxoffice/auth-verify";
-import { createRelay } from "@boxoffice/events";
+import { createPublisher, createRelay } from "@boxoffice/events";
 import {
   connectKafka,
   eventNames,
@@ -16,6 +16,7 @@ import { ACCOUNTS_SCHEMA, createPrisma } from "./db.ts";
 import type { AccountsEnv } from "./env.ts";
 import { resolvers } from "./resolvers/index.ts";
 import { createAccountsServices, PRODUCER, type AccountsServices } from "./services.ts";
+import { publishSigningKeys } from "./signing-keys.ts";
 
 const typeDefs = parse(readFileSync(new URL("./schema.graphql", import.meta.url), "utf8"));
 
@@ -57,6 +58,13 @@ export async function startAccounts(
     },
     logger,
     registry,
+  );
+  // Before serving: a token is never signed with a key whose event is not in the outbox.
+  await publishSigningKeys(
+    prisma,
+    createPublisher({ registry, producer: PRODUCER }),
+    services.signer.jwks(),
+    logger,
   );
   const log = eventsLogger(logger);
   const kafka = await connectKafka({

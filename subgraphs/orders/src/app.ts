@@ -118,6 +118,7 @@ export async function startOrders(
   });
 
   await relay.start();
+  await sessionAuth.signingKeys.start();
   await denylist.start();
   await tickets.start();
   await payments.start();
@@ -139,11 +140,13 @@ export async function startOrders(
       { name: "database", check: async () => (await prisma.$queryRaw`SELECT 1`, true) },
       { name: "outbox-relay", check: () => relay.status().ready },
       { name: "session-denylist", check: () => denylist.status().ready },
+      { name: "signing-keys", check: () => sessionAuth.signingKeys.status().ready },
       { name: "ticket-replica-consumer", check: () => tickets.status().ready },
       { name: "payments-consumer", check: () => payments.status().ready },
     ],
     shutdown: [
       { name: "session-denylist consumer", run: async () => void (await denylist.stop()) },
+      { name: "signing-keys consumer", run: async () => void (await sessionAuth.signingKeys.stop()) },
       { name: "ticket-replica consumer", run: async () => void (await tickets.stop()) },
       { name: "payments consumer", run: async () => void (await payments.stop()) },
       { name: "order expiration worker", run: () => expiration.stop() },

@@ -28,6 +28,12 @@ const schema = z
      */
     AUTH_JWKS_ALLOW_INSECURE_HTTP: z.stringbool().default(false),
     /**
+     * How long keys fetched from AUTH_JWKS_URL are reused, in seconds (1 s to 1 day). Sessions are
+     * verified from the local signing-key replica; the JWKS is only the fallback for a key the replica
+     * does not know yet (e.g. an empty table at the very first start).
+     */
+    AUTH_JWKS_CACHE_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+    /**
      * Read the plain-http development cookie (`boxoffice_session`); must match the accounts subgraph's
      * AUTH_INSECURE_DEV_COOKIES. Refused in production; defaults to on only when NODE_ENV=development.
      */

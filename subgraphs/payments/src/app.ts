@@ -139,6 +139,7 @@ export async function startPayments(
   });
 
   await relay.start();
+  await sessionAuth.signingKeys.start();
   await denylist.start();
   await orders.start();
   refunds.start();
@@ -160,10 +161,12 @@ export async function startPayments(
       { name: "database", check: async () => (await prisma.$queryRaw`SELECT 1`, true) },
       { name: "outbox-relay", check: () => relay.status().ready },
       { name: "session-denylist", check: () => denylist.status().ready },
+      { name: "signing-keys", check: () => sessionAuth.signingKeys.status().ready },
       { name: "order-replica-consumer", check: () => orders.status().ready },
     ],
     shutdown: [
       { name: "session-denylist consumer", run: async () => void (await denylist.stop()) },
+      { name: "signing-keys consumer", run: async () => void (await sessionAuth.signingKeys.stop()) },
       { name: "order-replica consumer", run: async () => void (await orders.stop()) },
       { name: "refund worker", run: () => refunds.stop() },
       { name: "reconciliation worker", run: () => reconciliation.stop() },

@@ -115,6 +115,7 @@ export async function startStorefront(
     logger: log,
   });
 
+  await sessionAuth.signingKeys.start();
   await denylist.start();
   await readModel.start();
 
@@ -133,11 +134,13 @@ export async function startStorefront(
     readiness: [
       { name: "database", check: async () => (await prisma.$queryRaw`SELECT 1`, true) },
       { name: "session-denylist", check: () => denylist.status().ready },
+      { name: "signing-keys", check: () => sessionAuth.signingKeys.status().ready },
       { name: "read-model-consumer", check: () => readModel.status().ready },
       { name: "read-model-lock", check: () => lifecycle.lockLost === undefined },
     ],
     shutdown: [
       { name: "session-denylist consumer", run: async () => void (await denylist.stop()) },
+      { name: "signing-keys consumer", run: async () => void (await sessionAuth.signingKeys.stop()) },
       { name: "read-model consumer", run: async () => void (await readModel.stop()) },
       { name: "prisma", run: () => prisma.$disconnect() },
       { name: "read-model lock", run: () => servingLock.release() },

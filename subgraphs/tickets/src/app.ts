@@ -102,6 +102,7 @@ export async function startTickets(
   });
 
   await relay.start();
+  await sessionAuth.signingKeys.start();
   await denylist.start();
   await orders.start();
 
@@ -121,10 +122,12 @@ export async function startTickets(
       { name: "database", check: async () => (await prisma.$queryRaw`SELECT 1`, true) },
       { name: "outbox-relay", check: () => relay.status().ready },
       { name: "session-denylist", check: () => denylist.status().ready },
+      { name: "signing-keys", check: () => sessionAuth.signingKeys.status().ready },
       { name: "order-status-consumer", check: () => orders.status().ready },
     ],
     shutdown: [
       { name: "session-denylist consumer", run: async () => void (await denylist.stop()) },
+      { name: "signing-keys consumer", run: async () => void (await sessionAuth.signingKeys.stop()) },
       { name: "order-status consumer", run: async () => void (await orders.stop()) },
       { name: "outbox relay", run: async () => void (await relay.stop()) },
       { name: "prisma", run: () => prisma.$disconnect() },

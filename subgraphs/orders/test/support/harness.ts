@@ -75,6 +75,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ticket: `o${id}.tickets`,
     order: `o${id}.orders`,
     payment: `o${id}.payments`,
+    "signing-key": "boxoffice.signing-keys.v1",
   });
   const env = ordersEnv({
     NODE_ENV: "test",

@@ -112,6 +112,7 @@ export async function startHarness(): Promise<Harness> {
     ticket: `p${id}.tickets`,
     order: `p${id}.orders`,
     payment: `p${id}.payments`,
+    "signing-key": "boxoffice.signing-keys.v1",
   });
   const queries: string[] = [];
   const env = paymentsEnv({

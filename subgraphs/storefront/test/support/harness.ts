@@ -70,6 +70,7 @@ export async function startHarness(): Promise<Harness> {
     ticket: `s${id}.tickets`,
     order: `s${id}.orders`,
     payment: `s${id}.payments`,
+    "signing-key": "boxoffice.signing-keys.v1",
   });
   const env = storefrontEnv({
     NODE_ENV: "test",

@@ -62,6 +62,7 @@ export async function startHarness(): Promise<Harness> {
     ticket: `t${id}.tickets`,
     order: `t${id}.orders`,
     payment: `t${id}.payments`,
+    "signing-key": "boxoffice.signing-keys.v1",
   });
   const queries: string[] = [];
   const env = ticketsEnv({
