@@ -207,15 +207,15 @@ export class OutboxRelay {
     const started = performance.now();
     try {
       await client.query("BEGIN");
-      // The aggregates of the oldest pending rows first, so no aggregate starves; each is locked
-      // (others skip an aggregate a replica holds) in the same statement. Only the oldest
-      // `batchSize` pending rows are looked at (a top-N over the pending rows, not a GROUP BY over
-      // all of them: a backlog of N rows would otherwise cost O(N) per batch, O(N²) to drain).
-      // Lock space = hash of the schema, so services sharing a database never contend. The
-      // subquery is a fence (OFFSET 0): locks are tried only on the heads it returns.
-      const locked = await client.query<{ t: string; i: string }>(
-        `SELECT h.t, h.i FROM (
-           SELECT aggregate_type AS t, aggregate_id AS i FROM (
+      // The oldest `batchSize` pending rows (the partial index event_outbox_pending_idx makes this
+      // a short index scan however many published rows are kept), grouped by aggregate, oldest
+      // first so no aggregate starves; each aggregate is locked in the same statement (another
+      // replica skips an aggregate this one holds). Lock space = hash of the schema, so services
+      // sharing a database never contend. The subquery is a fence (OFFSET 0): locks are tried only
+      // on the heads it returns.
+      const locked = await client.query<{ ids: string[] }>(
+        `SELECT h.ids::text[] AS ids FROM (
+           SELECT aggregate_type AS t, aggregate_id AS i, array_agg(id) AS ids FROM (
              SELECT aggregate_type, aggregate_id, id FROM event_outbox WHERE published_at IS NULL
              ORDER BY id LIMIT $1) pending
            GROUP BY aggregate_type, aggregate_id ORDER BY min(id) LIMIT $2 OFFSET 0) h
@@ -227,15 +227,17 @@ export class OutboxRelay {
         return 0;
       }
       // Re-read after locking (READ COMMITTED: a fresh snapshot per statement), so rows another
-      // replica published between the two statements are not sent again.
+      // replica published between the two statements are not sent again. Per aggregate these rows
+      // are its lowest pending versions: a version is assigned under the aggregate's row lock,
+      // held until the commit that inserts its outbox row, so the next version's row (and its id)
+      // is inserted after that commit — per aggregate, id order is version order, and the oldest
+      // pending ids of an aggregate are a prefix of its pending versions.
       const rows = await client.query<OutboxRow>(
         `SELECT o.id::text AS id, o.topic, o.message_key, o.payload::text AS payload, o.headers
-         FROM event_outbox o JOIN unnest($1::text[], $2::text[]) AS l(t, i)
-           ON o.aggregate_type = l.t AND o.aggregate_id = l.i
-         WHERE o.published_at IS NULL
-         ORDER BY o.aggregate_type, o.aggregate_id, o.aggregate_version
-         LIMIT $3`,
-        [locked.rows.map((r) => r.t), locked.rows.map((r) => r.i), this.batchSize],
+         FROM event_outbox o
+         WHERE o.id = ANY($1::bigint[]) AND o.published_at IS NULL
+         ORDER BY o.aggregate_type, o.aggregate_id, o.aggregate_version`,
+        [locked.rows.flatMap((r) => r.ids)],
       );
       if (rows.rows.length === 0) {
         await client.query("COMMIT");
