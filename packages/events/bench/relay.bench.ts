@@ -1,23 +1,38 @@
 /**
- * Relay throughput and commit-to-applied latency, on real PostgreSQL and Kafka.
+ * The event path on real PostgreSQL and Kafka, every figure from one run:
  *
- *   pnpm --filter @boxoffice/events bench            (BENCH_EVENTS, BENCH_RATE, BENCH_SECONDS to tune)
+ *   pnpm --filter @boxoffice/events bench
  *
- * 1. Throughput: BENCH_EVENTS (20 000) events over 100 aggregates are committed to the outbox with
- *    no relay running; one relay then drains it. Printed: events/s from relay start to the last mark.
- * 2. Latency: a writer commits one event per transaction at BENCH_RATE (200/s) for BENCH_SECONDS
- *    (15 s) while a relay and a consumer run; for each event, the time from the producer's COMMIT
- *    returning to the consumer's transaction committing. Printed: p50, p99, max in ms.
- * Uses DATABASE_URL / KAFKA_BROKERS when set, else starts (or reuses) the local engines.
+ * 1. Relay drain: BENCH_EVENTS (20 000) events over 100 aggregates are committed to the outbox with
+ *    no relay running; one relay drains them. Printed: events/s and where a batch's time goes
+ *    (claim = find + lock + read rows, send = Kafka ack, mark = UPDATE + COMMIT).
+ * 2. Consumer apply: two fresh groups read those events from the beginning, side by side: one
+ *    transaction per message (the default) and one per run of up to 200 (`applyBatchSize`). The
+ *    handler upserts a replica row with `applyIfNewer`. Printed: events/s each, ratio.
+ * 3. Rebuild: `rebuildReadModel` into a fresh table (runs of 500). Printed: events/s.
+ * 4. Commit → applied: writers commit one event per transaction at 200 and 1 000 events/s, then
+ *    at rising rates (BENCH_MAX_RATES) while a relay and a consumer run; for each event, the time
+ *    from the writer's COMMIT returning to the consumer's transaction committing, split at the
+ *    Kafka record's timestamp (taken by the relay when it sends). Printed: p50/p99/max per rate,
+ *    and the highest rate that was sustained (writers kept the rate, p99 ≤ 500 ms, nothing left
+ *    behind a second after the last write).
+ * Uses DATABASE_URL / KAFKA_BROKERS when set, else starts (or reuses) the local engines. The
+ * machine's load is printed first: on a shared machine, compare figures from one run only.
  */
+import { loadavg } from "node:os";
 import { up } from "@boxoffice/infra";
 import pg from "pg";
 import {
+  applyIfNewer,
   createConsumer,
   createRelay,
   pgTransaction,
   pgTransactions,
+  rebuildReadModel,
   schemaConnection,
+  type BoxofficeEventDefinition,
+  type EventOfType,
+  type PgTransaction,
 } from "../src/index.ts";
 import {
   changeTicket,
@@ -31,12 +46,19 @@ import {
 } from "../test/helpers.ts";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
-const RATE = Number(process.env.BENCH_RATE ?? 200);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const MAX_RATES = (process.env.BENCH_MAX_RATES ?? "2000,3000,5000")
+  .split(",")
+  .map(Number)
+  .filter((n) => n > 0);
+const BATCH = 200;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const now = () => performance.timeOrigin + performance.now();
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+const rate = (events: number, millis: number) => Math.round((events * 1000) / millis);
 
 const endpoints = await up({ report: () => undefined, only: ["postgres", "kafka"] });
 process.env.DATABASE_URL = endpoints.databaseUrl;
@@ -48,9 +70,35 @@ const kafka = testKafka("bench");
 const db = await testSchema("bench");
 await createTopics(kafka, registry, 6);
 const publisher = ticketPublisher(registry);
+const pool = new pg.Pool({ ...schemaConnection(endpoints.databaseUrl, db.schema), max: 12 });
+const cleanups: Array<() => Promise<unknown>> = [];
 
+type TicketEvent = EventOfType<BoxofficeEventDefinition, "ticket.created" | "ticket.updated">;
+/** The realistic handler: a version-aware replica upsert into `table`. */
+const replicaHandler = (table: string) => async (event: TicketEvent, tx: PgTransaction) => {
+  await applyIfNewer(tx, {
+    table,
+    key: { id: event.aggregateId },
+    version: event.aggregateVersion,
+    values: { title: event.data.title, price_minor: event.data.priceMinor, status: event.data.status },
+  });
+};
+const replicaTable = async (name: string) => {
+  await db.pool.query(`CREATE TABLE ${name} (LIKE ticket_replica INCLUDING ALL)`);
+  return name;
+};
+const handlersInto = (table: string) => ({
+  "ticket.created": replicaHandler(table),
+  "ticket.updated": replicaHandler(table),
+});
+
+console.log(
+  `load average (1/5/15 min): ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" / ")}`,
+);
 try {
-  // 1. Throughput.
+  // 1. Relay drain.
   const aggregates = Array.from({ length: 100 }, (_, i) => `ticket-${i}`);
   const perTx = 50;
   await Promise.all(
@@ -65,61 +113,159 @@ try {
     }),
   );
   const relay = createRelay({ connectionString: endpoints.databaseUrl, schema: db.schema, kafka });
-  const started = performance.now();
+  cleanups.push(() => relay.stop());
+  const drainStart = performance.now();
   await relay.start();
   while (relay.status().publishedTotal < EVENTS) await sleep(5);
-  const seconds = (performance.now() - started) / 1000;
+  const drainMs = performance.now() - drainStart;
+  const t = relay.status().timings;
   console.log(
-    `relay throughput: ${EVENTS} events in ${seconds.toFixed(2)} s = ${Math.round(EVENTS / seconds)} events/s`,
+    `relay drain: ${EVENTS} events in ${(drainMs / 1000).toFixed(2)} s = ${rate(EVENTS, drainMs)} events/s ` +
+      `(${t.batches} batches of ~${Math.round(EVENTS / t.batches)}; per batch: claim ${ms(t.claimMs / t.batches)}, ` +
+      `send ${ms(t.sendMs / t.batches)}, mark ${ms(t.markMs / t.batches)}; ` +
+      `outside batches ${ms((drainMs - t.claimMs - t.sendMs - t.markMs) / t.batches)})`,
   );
 
-  // 2. Latency at a fixed rate.
+  // 2. Consumer apply rate, per-message vs runs, side by side (same topic, separate groups/tables).
+  const applyRate = async (label: string, applyBatchSize: number) => {
+    const table = await replicaTable(`apply_${applyBatchSize}`);
+    const consumer = createConsumer({
+      kafka,
+      groupId: `bench.apply-${applyBatchSize}-${id}`,
+      registry,
+      transaction: pgTransactions(pool),
+      partitionsConsumedConcurrently: 3,
+      applyBatchSize,
+      handlers: handlersInto(table),
+    });
+    await consumer.start();
+    while (consumer.status().counts.applied === 0) await sleep(2);
+    const started = performance.now();
+    const first = consumer.status().counts.applied;
+    const limit = started + 30_000;
+    while (consumer.status().counts.applied < EVENTS && performance.now() < limit) await sleep(5);
+    const elapsed = performance.now() - started;
+    const status = consumer.status();
+    await consumer.stop();
+    const applied = status.counts.applied - first;
+    const tm = status.timings;
+    console.log(
+      `consumer apply (${label}): ${applied} events in ${(elapsed / 1000).toFixed(2)} s = ${rate(applied, elapsed)} events/s ` +
+        `(${tm.transactions} transactions, ${ms(tm.applyMs / Math.max(1, tm.transactions))} each; ` +
+        `offset commits ${ms(tm.commitMs)} in all)`,
+    );
+    return rate(applied, elapsed);
+  };
+  const single = await applyRate("one transaction per message", 1);
+  const batched = await applyRate(`runs of up to ${BATCH} per transaction`, BATCH);
+  console.log(`  ratio runs / per-message: ${(batched / single).toFixed(1)}x`);
+
+  // 3. Rebuild.
+  const rebuildTable = "rebuild_replica";
+  const rebuildStart = performance.now();
+  const rebuilt = await rebuildReadModel({
+    kafka,
+    registry,
+    groupId: `bench.rebuild-${id}`,
+    transaction: pgTransactions(pool),
+    partitionsConsumedConcurrently: 3,
+    applyBatchSize: 500,
+    prepare: async () => void (await replicaTable(rebuildTable)),
+    handlers: handlersInto(rebuildTable),
+  });
+  const rebuildMs = performance.now() - rebuildStart;
+  console.log(
+    `rebuild: ${rebuilt.messages} events in ${(rebuildMs / 1000).toFixed(2)} s = ${rate(rebuilt.messages, rebuildMs)} events/s ` +
+      `(join, catch-up and leave included)`,
+  );
+
+  // 4. Commit → applied at fixed rates.
   const committedAt = new Map<string, number>();
-  const latencies: number[] = [];
-  const pool = new pg.Pool({ ...schemaConnection(endpoints.databaseUrl, db.schema), max: 4 });
+  const samples: Array<{ total: number; toSend: number }> = [];
+  const latencyTable = await replicaTable("latency_replica");
   const consumer = createConsumer({
     kafka,
     groupId: `bench.latency-${id}`,
     registry,
     transaction: pgTransactions(pool),
     partitionsConsumedConcurrently: 3,
-    fromBeginning: false,
-    handlers: { "ticket.updated": () => Promise.resolve(), "ticket.created": () => Promise.resolve() },
+    applyBatchSize: BATCH,
+    handlers: handlersInto(latencyTable),
     onOutcome: (o) => {
       const at = o.eventId ? committedAt.get(o.eventId) : undefined;
-      if (at !== undefined && o.kind === "applied") latencies.push(performance.now() - at);
+      if (at === undefined || o.kind !== "applied") return;
+      const done = now();
+      samples.push({ total: done - at, toSend: Number(o.timestamp) - at });
     },
   });
+  cleanups.push(() => consumer.stop());
   await consumer.start();
-  while (!consumer.status().ready) await sleep(50);
-  await sleep(1_000);
-  const total = RATE * SECONDS;
-  const t0 = performance.now();
-  for (let i = 0; i < total; i += 1) {
-    const due = t0 + (i * 1000) / RATE;
-    const wait = due - performance.now();
-    if (wait > 0) await sleep(wait);
-    const event = await pgTransaction(db.pool, async (tx) => {
-      await changeTicket(tx, publisher, `latency-${i % 20}`);
-      const rows = await tx.$queryRawUnsafe<Array<{ event_id: string }>>(
-        "SELECT event_id::text FROM event_outbox ORDER BY id DESC LIMIT 1",
-      );
-      return rows[0]?.event_id ?? "";
-    });
-    committedAt.set(event, performance.now());
+  // Caught up with the drained backlog before measuring.
+  while (consumer.status().counts.applied < EVENTS) await sleep(50);
+
+  const writers = 8;
+  const runAt = async (perSecond: number) => {
+    samples.length = 0;
+    committedAt.clear();
+    const total = Math.round(perSecond * SECONDS);
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: writers }, async () => {
+        for (;;) {
+          const i = next;
+          next += 1;
+          if (i >= total) return;
+          const wait = t0 + (i * 1000) / perSecond - performance.now();
+          if (wait > 0) await sleep(wait);
+          const eventId = await pgTransaction(pool, async (tx) => {
+            await changeTicket(tx, publisher, `latency-${i % 50}`);
+            const rows = await tx.$queryRawUnsafe<Array<{ event_id: string }>>(
+              "SELECT event_id::text FROM event_outbox WHERE id = currval(pg_get_serial_sequence('event_outbox', 'id'))",
+            );
+            return rows[0]?.event_id ?? "";
+          });
+          committedAt.set(eventId, now());
+        }
+      }),
+    );
+    const writeMs = performance.now() - t0;
+    const settleBy = performance.now() + 1_000;
+    while (samples.length < total && performance.now() < settleBy) await sleep(10);
+    const keptUp = samples.length === total;
+    const drainBy = performance.now() + 30_000;
+    while (samples.length < total && performance.now() < drainBy) await sleep(50);
+    const totals = samples.map((s) => s.total).sort((a, b) => a - b);
+    const toSend = samples.map((s) => s.toSend).sort((a, b) => a - b);
+    const achieved = rate(total, writeMs);
+    const p99 = percentile(totals, 0.99);
+    const sustained = achieved >= perSecond * 0.95 && keptUp && p99 <= 500;
+    console.log(
+      `commit → applied at ${perSecond} events/s for ${SECONDS} s (written at ${achieved}/s, ${samples.length}/${total} applied): ` +
+        `p50 ${ms(percentile(totals, 0.5))}, p99 ${ms(p99)}, max ${ms(totals.at(-1) ?? NaN)}` +
+        ` | commit → sent p50 ${ms(percentile(toSend, 0.5))}, p99 ${ms(percentile(toSend, 0.99))}` +
+        `${sustained ? "" : "  [not sustained]"}`,
+    );
+    return sustained;
+  };
+  await runAt(200);
+  await runAt(1000);
+  let highest = 1000;
+  for (const r of MAX_RATES) {
+    if (!(await runAt(r))) break;
+    highest = r;
   }
-  const deadline = performance.now() + 60_000;
-  while (latencies.length < total && performance.now() < deadline) await sleep(50);
-  latencies.sort((a, b) => a - b);
   console.log(
-    `commit-to-applied latency at ${RATE} events/s for ${SECONDS} s (${latencies.length}/${total} applied): ` +
-      `p50 ${percentile(latencies, 0.5).toFixed(1)} ms, p99 ${percentile(latencies, 0.99).toFixed(1)} ms, ` +
-      `max ${(latencies.at(-1) ?? NaN).toFixed(1)} ms`,
+    `highest sustained rate tried: ${highest} events/s (steps: 200, 1000, ${MAX_RATES.join(", ")})`,
   );
-  await consumer.stop();
-  await relay.stop();
-  await pool.end();
+  console.log(
+    `load average (1/5/15 min): ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" / ")}`,
+  );
 } finally {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  await pool.end();
   await db.drop();
   await deleteTopics(kafka, registry);
 }

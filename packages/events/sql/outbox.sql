@@ -43,3 +43,7 @@ $$;
 CREATE OR REPLACE TRIGGER "event_outbox_notify"
     AFTER INSERT ON "event_outbox"
     FOR EACH STATEMENT EXECUTE FUNCTION "event_outbox_notify"();
+
+-- The relay's claim: the oldest pending rows by id. Without this partial index that scan walks
+-- every published row still kept (retention) before reaching the pending ones.
+CREATE INDEX IF NOT EXISTS "event_outbox_pending_idx" ON "event_outbox"("id") WHERE "published_at" IS NULL;

@@ -76,6 +76,17 @@ export interface ConsumerOptions<D extends AnyEventDefinition, Tx extends SqlExe
   partitionsConsumedConcurrently?: number;
   /** Offsets are committed at least this often within a batch (default 100 messages). */
   commitEveryMessages?: number;
+  /**
+   * Up to this many consecutive messages of a partition are applied in ONE database transaction
+   * (default 1: a transaction per message). The inbox rows of the whole run are inserted by one
+   * statement (`INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING event_id`), then
+   * the handlers of the new events run in partition order in the same transaction. If anything in
+   * the run fails, the transaction rolls back (nothing of the run is applied) and the run is
+   * redone one message per transaction, with the usual retries and dead letters; so the
+   * guarantees (once, in order, poison isolated) are those of the per-message path. Keep runs
+   * short enough for the transaction runner's timeout (Prisma's default is 5 s).
+   */
+  applyBatchSize?: number;
   /** Broker session timeout, ms (kafkajs default 30 000; the broker's minimum is 6 000). */
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
@@ -102,6 +113,8 @@ export interface MessageOutcome {
   topic: string;
   partition: number;
   offset: string;
+  /** The Kafka record's timestamp (ms since the epoch, as a string; the relay's send time). */
+  timestamp?: string;
   eventId?: string;
   type?: string;
   attempts: number;
@@ -122,9 +135,36 @@ export interface ConsumerStatus {
   positions: Record<string, string>;
   lastError?: string;
   lastSettledAt?: string;
+  /**
+   * How far behind the consumer is: `events` = Σ over assigned partitions of (high watermark −
+   * position), with each partition's high watermark as of its last fetched batch (so it can be
+   * low by what arrived since, at most one fetch wait); `ms` = age of the oldest record not yet
+   * settled (now − its Kafka timestamp; when that record is not fetched yet, the timestamp of the
+   * last settled one stands in, an upper bound), 0 when caught up. Per `topic/partition` too.
+   */
+  lag: { events: number; ms: number; partitions: Record<string, { events: number; ms: number }> };
+  /**
+   * Where the time went since start, cumulative ms: `applyMs` in database transactions (inbox +
+   * handlers + COMMIT, retries' waits excluded), `commitMs` committing offsets to Kafka; `batches`
+   * fetched batches handled, `transactions` database transactions run.
+   */
+  timings: { batches: number; transactions: number; applyMs: number; commitMs: number };
 }
 
 class Aborted extends Error {}
+
+/** Per partition: what `status().lag` is computed from. */
+interface PartitionProgress {
+  highWatermark: bigint;
+  position: bigint;
+  /** Kafka timestamp (ms) of the next record to settle, or of the last settled one. */
+  nextTimestamp?: number;
+}
+
+/** A message of a run applied in one transaction (see `applyBatchSize`). */
+type RunEntry =
+  | { message: KafkaMessage; event: EventEnvelope; handler: EventHandler<EventEnvelope, unknown> }
+  | { message: KafkaMessage; skip: MessageOutcome };
 
 /**
  * An event consumer. `start()` joins the group; `stop()` drains and leaves; `status()` for /readyz.
@@ -140,7 +180,10 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
   private readonly backoffInitialMs: number;
   private readonly backoffMaxMs: number;
   private readonly commitEvery: number;
+  private readonly applyBatchSize: number;
+  private readonly inboxInsertMany: string;
   private readonly current: ConsumerStatus;
+  private readonly progress = new Map<string, PartitionProgress>();
 
   constructor(private readonly options: ConsumerOptions<D, Tx>) {
     this.logger = options.logger ?? silentLogger;
@@ -149,12 +192,20 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
     this.backoffInitialMs = options.retryBackoff?.initialMs ?? 200;
     this.backoffMaxMs = options.retryBackoff?.maxMs ?? 5_000;
     this.commitEvery = options.commitEveryMessages ?? 100;
+    this.applyBatchSize = Math.max(1, Math.floor(options.applyBatchSize ?? 1));
     this.topics = options.topics ?? options.registry.topicsForTypes(Object.keys(options.handlers));
     const inbox = quoteIdentifier(options.inboxTable ?? "event_inbox");
     this.inboxInsert =
       `INSERT INTO ${inbox} (consumer_group, event_id, event_type, aggregate_type, aggregate_id,` +
       ` aggregate_version, topic, kafka_partition, kafka_offset)` +
       ` VALUES ($1, $2::uuid, $3, $4, $5, $6::bigint, $7, $8::int, $9::bigint) ON CONFLICT DO NOTHING`;
+    // The inbox check of a whole run in one statement: RETURNING names the events not seen before.
+    this.inboxInsertMany =
+      `INSERT INTO ${inbox} (consumer_group, event_id, event_type, aggregate_type, aggregate_id,` +
+      ` aggregate_version, topic, kafka_partition, kafka_offset)` +
+      ` SELECT $1, u.e::uuid, u.t, u.at, u.ai, u.v::bigint, $2, $3::int, u.o::bigint` +
+      ` FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) AS u(e, t, at, ai, v, o)` +
+      ` ON CONFLICT DO NOTHING RETURNING event_id::text AS event_id`;
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
@@ -172,6 +223,8 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
       ready: false,
       assignments: {},
       positions: {},
+      lag: { events: 0, ms: 0, partitions: {} },
+      timings: { batches: 0, transactions: 0, applyMs: 0, commitMs: 0 },
       counts: {
         applied: 0,
         duplicate: 0,
@@ -187,6 +240,11 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
       this.current.assignments = Object.fromEntries(
         Object.entries(event.payload.memberAssignment).map(([t, ps]) => [t, [...ps].sort((a, b) => a - b)]),
       );
+      // Lag is reported for the partitions this member owns now.
+      for (const key of [...this.progress.keys()]) {
+        const [t, p] = [key.slice(0, key.lastIndexOf("/")), Number(key.slice(key.lastIndexOf("/") + 1))];
+        if (!this.current.assignments[t]?.includes(p)) this.progress.delete(key);
+      }
       if (this.current.state === "running") this.current.ready = true;
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
@@ -201,6 +259,18 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
 
   /** A snapshot for /readyz. */
   status(): ConsumerStatus {
+    const now = Date.now();
+    const partitions: Record<string, { events: number; ms: number }> = {};
+    let events = 0;
+    let ms = 0;
+    for (const [key, p] of this.progress) {
+      const behind = p.highWatermark > p.position ? Number(p.highWatermark - p.position) : 0;
+      const age = behind > 0 && p.nextTimestamp !== undefined ? Math.max(0, now - p.nextTimestamp) : 0;
+      partitions[key] = { events: behind, ms: age };
+      events += behind;
+      ms = Math.max(ms, age);
+    }
+    this.current.lag = { events, ms, partitions };
     return structuredClone(this.current);
   }
 
@@ -259,37 +329,64 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
     const isStale = () => payload.isStale();
     const commitOffsetsIfNecessary = (offsets: Parameters<EachBatchPayload["commitOffsetsIfNecessary"]>[0]) =>
       payload.commitOffsetsIfNecessary(offsets);
+    const key = `${topic}/${partition}`;
+    const messages = batch.messages;
+    const progress: PartitionProgress = this.progress.get(key) ?? {
+      highWatermark: 0n,
+      position: 0n,
+    };
+    progress.highWatermark = BigInt(batch.highWatermark);
+    if (messages[0]) {
+      progress.position = BigInt(messages[0].offset);
+      progress.nextTimestamp = Number(messages[0].timestamp);
+    }
+    this.progress.set(key, progress);
+    this.current.timings.batches += 1;
     let uncommitted: string | undefined;
     let sinceCommit = 0;
     const commit = async () => {
       if (uncommitted === undefined) return;
+      const started = performance.now();
       await commitOffsetsIfNecessary({
         topics: [{ topic, partitions: [{ partition, offset: uncommitted }] }],
       });
+      this.current.timings.commitMs += performance.now() - started;
       uncommitted = undefined;
       sinceCommit = 0;
     };
     try {
-      const messages = batch.messages;
-      for (let index = 0; index < messages.length; index += 1) {
-        const message = messages[index];
-        if (!message || !isRunning() || isStale()) break;
-        let outcome: MessageOutcome;
-        try {
-          outcome = await this.process(topic, partition, message, { heartbeat, isRunning });
-        } catch (error) {
-          if (error instanceof Aborted) break;
-          throw error;
+      let index = 0;
+      while (index < messages.length) {
+        if (!messages[index] || !isRunning() || isStale()) break;
+        // A run of messages applied in one transaction, or (run too short, or it failed) one message.
+        const run = this.applyBatchSize > 1 ? this.collectRun(topic, partition, messages, index) : [];
+        let outcomes = run.length > 1 ? await this.applyRun(topic, partition, run) : undefined;
+        if (!outcomes) {
+          const message = messages[index];
+          if (!message) break;
+          try {
+            outcomes = [await this.process(topic, partition, message, { heartbeat, isRunning })];
+          } catch (error) {
+            if (error instanceof Aborted) break;
+            throw error;
+          }
         }
-        resolveOffset(message.offset);
-        uncommitted = (BigInt(message.offset) + 1n).toString();
-        this.settle(outcome, uncommitted);
-        if (outcome.kind === "applied") this.fault.reached("consumer.after-db-commit");
-        if (messages.length > 1 && index + 1 === Math.ceil(messages.length / 2)) {
-          this.fault.reached("consumer.mid-batch");
+        for (const outcome of outcomes) {
+          const message = messages[index];
+          if (!message) break;
+          resolveOffset(message.offset);
+          uncommitted = (BigInt(message.offset) + 1n).toString();
+          progress.position = BigInt(uncommitted);
+          progress.nextTimestamp = Number(messages[index + 1]?.timestamp ?? message.timestamp);
+          this.settle({ ...outcome, timestamp: message.timestamp }, uncommitted);
+          if (outcome.kind === "applied") this.fault.reached("consumer.after-db-commit");
+          if (messages.length > 1 && index + 1 === Math.ceil(messages.length / 2)) {
+            this.fault.reached("consumer.mid-batch");
+          }
+          index += 1;
+          sinceCommit += 1;
+          if (sinceCommit >= this.commitEvery) await commit();
         }
-        sinceCommit += 1;
-        if (sinceCommit >= this.commitEvery) await commit();
         await heartbeat();
       }
     } finally {
@@ -302,6 +399,121 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
           error: errorMessage(error),
         });
       });
+    }
+  }
+
+  /**
+   * The consecutive messages from `from` that can share one transaction: events with a handler,
+   * and messages settled without one (other group's replay, unhandled or skipped unknown type).
+   * Stops before a message that must be dead-lettered, and at `applyBatchSize`.
+   */
+  private collectRun(topic: string, partition: number, messages: KafkaMessage[], from: number): RunEntry[] {
+    const run: RunEntry[] = [];
+    const handlers = this.options.handlers as Record<string, EventHandler<EventEnvelope, Tx> | undefined>;
+    for (let i = from; i < messages.length && run.length < this.applyBatchSize; i += 1) {
+      const message = messages[i];
+      if (!message) break;
+      const base = { topic, partition, offset: message.offset };
+      const replayFor = headersToStrings(message.headers)[HEADERS.replayFor];
+      if (replayFor !== undefined && replayFor !== this.options.groupId) {
+        run.push({ message, skip: { ...base, kind: "skipped-other-group", attempts: 0 } });
+        continue;
+      }
+      const decoded = this.options.registry.decode(message.value);
+      if (decoded.kind === "unknown-type" && this.options.unknownTypes !== "dead-letter") {
+        run.push({
+          message,
+          skip: { ...base, kind: "skipped-unknown-type", type: decoded.type, attempts: 0 },
+        });
+        continue;
+      }
+      if (decoded.kind !== "ok") break;
+      const event = decoded.event as EventEnvelope;
+      const handler = handlers[event.type];
+      if (!handler) {
+        run.push({
+          message,
+          skip: { ...base, eventId: event.eventId, type: event.type, kind: "skipped-unhandled", attempts: 0 },
+        });
+        continue;
+      }
+      run.push({ message, event, handler: handler as EventHandler<EventEnvelope, unknown> });
+    }
+    return run;
+  }
+
+  /**
+   * Applies a run in one transaction: one inbox statement for all its events, then each new
+   * event's handler in order. Resolves the outcomes in message order, or `undefined` when the
+   * transaction failed (rolled back: nothing of the run applied; the caller redoes it one by one).
+   */
+  private async applyRun(
+    topic: string,
+    partition: number,
+    run: RunEntry[],
+  ): Promise<MessageOutcome[] | undefined> {
+    const applies = run.flatMap((entry) => ("event" in entry ? [entry] : []));
+    const started = performance.now();
+    try {
+      const nothing = new Set<RunEntry>();
+      const applied =
+        applies.length === 0
+          ? nothing
+          : await this.options.transaction(async (tx) => {
+              const inserted = await tx.$queryRawUnsafe<Array<{ event_id: string }>>(
+                this.inboxInsertMany,
+                this.options.groupId,
+                topic,
+                partition,
+                applies.map((a) => a.event.eventId),
+                applies.map((a) => a.event.type),
+                applies.map((a) => a.event.aggregateType),
+                applies.map((a) => a.event.aggregateId),
+                applies.map((a) => String(a.event.aggregateVersion)),
+                applies.map((a) => a.message.offset),
+              );
+              // An event id twice in one run (a relay re-send) is new only the first time.
+              const fresh = new Set(inserted.map((r) => r.event_id.toLowerCase()));
+              const done = new Set<RunEntry>();
+              for (const entry of applies) {
+                const id = entry.event.eventId.toLowerCase();
+                if (!fresh.has(id)) continue;
+                fresh.delete(id);
+                await entry.handler(entry.event, tx, {
+                  groupId: this.options.groupId,
+                  topic,
+                  partition,
+                  offset: entry.message.offset,
+                  attempt: 1,
+                  headers: headersToStrings(entry.message.headers),
+                });
+                done.add(entry);
+              }
+              return done;
+            });
+      return run.map((entry): MessageOutcome => {
+        if ("skip" in entry) return entry.skip;
+        return {
+          topic,
+          partition,
+          offset: entry.message.offset,
+          eventId: entry.event.eventId,
+          type: entry.event.type,
+          kind: applied.has(entry) ? "applied" : "duplicate",
+          attempts: 1,
+        };
+      });
+    } catch (error) {
+      this.logger.debug("consumer: batch transaction failed; applying its messages one by one", {
+        groupId: this.options.groupId,
+        topic,
+        partition,
+        error: errorMessage(error),
+      });
+      return undefined;
+    } finally {
+      this.current.timings.transactions += 1;
+      this.current.timings.applyMs += performance.now() - started;
     }
   }
 
@@ -354,6 +566,7 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
     if (!handler) return { ...base, ...ids, kind: "skipped-unhandled", attempts: 0 };
 
     for (let attempt = 1; ; attempt += 1) {
+      const started = performance.now();
       try {
         const applied = await this.options.transaction(async (tx) => {
           const inserted = await tx.$executeRawUnsafe(
@@ -372,6 +585,8 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
           await handler(event, tx, { groupId: this.options.groupId, ...base, attempt, headers });
           return true;
         });
+        this.current.timings.transactions += 1;
+        this.current.timings.applyMs += performance.now() - started;
         return { ...base, ...ids, kind: applied ? "applied" : "duplicate", attempts: attempt };
       } catch (error) {
         const permanent = error instanceof NonRetryableError;

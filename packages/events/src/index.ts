@@ -4,6 +4,18 @@
  */
 export { applyIfNewer, isNewer, type ApplyIfNewerSpec } from "./apply.ts";
 export {
+  awaitReplicated,
+  awaitToken,
+  DEFAULT_ARRIVAL_WINDOW_MS,
+  DEFAULT_REPLICA_WAIT_MS,
+  formatConsistencyToken,
+  mayStillArrive,
+  parseConsistencyToken,
+  uuidv7Time,
+  waitUntil,
+  type ConsistencyToken,
+} from "./consistency.ts";
+export {
   BOXOFFICE_EVENTS,
   BOXOFFICE_TOPICS,
   boxofficeRegistry,

@@ -56,6 +56,18 @@ export function badUserInput(message: string, field?: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", ...(field ? { field } : {}) } });
 }
 
+/**
+ * A typed, retryable "not yet": what the request needs (an id, a consistency token's write) was
+ * written elsewhere but has not reached this service's replica within the bounded wait. Code
+ * `SERVICE_UNAVAILABLE` with `retryable: true` (nothing was written; repeat the request) and
+ * `reason: "NOT_YET_REPLICATED"`. See @boxoffice/events consistency.ts.
+ */
+export function notYetReplicated(message: string): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: "SERVICE_UNAVAILABLE", retryable: true, reason: "NOT_YET_REPLICATED" },
+  });
+}
+
 /** A typed `NOT_FOUND` error: the id is well-formed but names nothing the caller can see. */
 export function notFound(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: "NOT_FOUND" } });

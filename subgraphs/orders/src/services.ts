@@ -5,8 +5,13 @@
  */
 import type { Verifier } from "@boxoffice/auth-verify";
 import { forbiddenError } from "@boxoffice/auth-verify";
-import type { BoxofficeEventDefinition, Publisher } from "@boxoffice/events";
-import { notFound, type Logger } from "@boxoffice/service-kit";
+import {
+  awaitReplicated,
+  DEFAULT_REPLICA_WAIT_MS,
+  type BoxofficeEventDefinition,
+  type Publisher,
+} from "@boxoffice/events";
+import { notFound, notYetReplicated, type Logger } from "@boxoffice/service-kit";
 import DataLoader from "dataloader";
 import { GraphQLError } from "graphql";
 import { v7 as uuidv7 } from "uuid";
@@ -26,7 +31,9 @@ export interface OrdersServices {
    * Creates a PENDING order (version 1) of `ticketId` for `buyerId`, priced from the ticket replica,
    * expiring `expirationSeconds` from now, and writes `order.created`.
    * @throws GraphQLError BAD_USER_INPUT (field `ticketId`) for a malformed id; NOT_FOUND when the
-   *   replica has no such ticket; FORBIDDEN when the buyer is the seller; CONFLICT with
+   *   replica has no such ticket (and it is not a recently listed one still on its way: a UUIDv7
+   *   younger than 5 minutes is waited for up to `replicaWaitMs`, then SERVICE_UNAVAILABLE with
+   *   `retryable: true`, `reason: NOT_YET_REPLICATED`); FORBIDDEN when the buyer is the seller; CONFLICT with
    *   `extensions.reason` TICKET_SOLD (sold, per replica or a COMPLETED order) or TICKET_RESERVED (a
    *   PENDING order holds it — also what the loser of a concurrent race gets, from the partial unique
    *   index `orders_ticket_pending_key`). Nothing is written on any error.
@@ -76,6 +83,8 @@ export function createOrdersServices(
   publisher: Publisher<BoxofficeEventDefinition>,
   logger: Logger,
   expirationSeconds: number,
+  /** How long `createOrder` waits for a recently listed ticket to reach the replica, ms. */
+  replicaWaitMs = DEFAULT_REPLICA_WAIT_MS,
 ): OrdersServices {
   return {
     prisma,
@@ -85,6 +94,18 @@ export function createOrdersServices(
 
     async createOrder(buyerId, rawTicketId) {
       const ticketId = parseId(rawTicketId, "ticketId", "ticket");
+      // Read-your-writes: a ticket listed a moment ago may not be in the replica yet (the event
+      // path lags); wait for it, bounded, and say "not yet" (retryable) rather than NOT_FOUND.
+      const arrival = await awaitReplicated(
+        ticketId,
+        async () => (await prisma.ticketReplica.count({ where: { id: ticketId } })) > 0,
+        { timeoutMs: replicaWaitMs },
+      );
+      if (arrival === "not-yet") {
+        throw notYetReplicated(
+          "This ticket was listed moments ago and is not known here yet; retry shortly.",
+        );
+      }
       try {
         return await prisma.$transaction(async (tx) => {
           const ticket = await tx.ticketReplica.findUnique({ where: { id: ticketId } });

@@ -29,8 +29,14 @@
  */
 import type { Verifier } from "@boxoffice/auth-verify";
 import { forbiddenError } from "@boxoffice/auth-verify";
-import { errorMessage, type BoxofficeEventDefinition, type Publisher } from "@boxoffice/events";
-import { eventsLogger, notFound, type Logger } from "@boxoffice/service-kit";
+import {
+  awaitReplicated,
+  DEFAULT_REPLICA_WAIT_MS,
+  errorMessage,
+  type BoxofficeEventDefinition,
+  type Publisher,
+} from "@boxoffice/events";
+import { eventsLogger, notFound, notYetReplicated, type Logger } from "@boxoffice/service-kit";
 import DataLoader from "dataloader";
 import { GraphQLError } from "graphql";
 import { v7 as uuidv7 } from "uuid";
@@ -66,7 +72,9 @@ export interface PaymentsServices {
    *   of this (buyer, idempotency key) when the request repeats one.
    * @throws GraphQLError BAD_USER_INPUT (`extensions.field`: orderId, paymentToken, idempotencyKey —
    *   the latter also for a key reused with a different order or token, `extensions.reason`
-   *   IDEMPOTENCY_KEY_REUSED); NOT_FOUND (no such order in the replica); FORBIDDEN (not the buyer);
+   *   IDEMPOTENCY_KEY_REUSED); NOT_FOUND (no such order in the replica,
+   *   and it is not a recently created one still on its way); SERVICE_UNAVAILABLE with `retryable:
+   *   true`, `reason: NOT_YET_REPLICATED` (a recently created order not replicated within the wait); FORBIDDEN (not the buyer);
    *   CONFLICT (`extensions.reason`: ORDER_CANCELLED, ORDER_COMPLETED, ORDER_EXPIRED, ALREADY_PAID,
    *   PAYMENT_IN_PROGRESS) — all before anything is written; SERVICE_UNAVAILABLE
    *   (`extensions.retryable`, `extensions.paymentId`) when the provider failed transiently: the
@@ -104,6 +112,12 @@ export interface PaymentsServicesOptions {
    * 5 000): a capture then lands before the order expires rather than just after it (and is refunded).
    */
   expiryMarginMs?: number;
+  /**
+   * How long `payForOrder` waits for a recently created order (UUIDv7 younger than 5 minutes) to
+   * reach the order replica before answering SERVICE_UNAVAILABLE `NOT_YET_REPLICATED`, ms
+   * (default 2 000).
+   */
+  replicaWaitMs?: number;
 }
 
 /** A typed `CONFLICT` error: the request is valid but the order's state forbids it now. */
@@ -143,6 +157,7 @@ export function createPaymentsServices(options: PaymentsServicesOptions): Paymen
   const leaseSeconds = leaseMs / 1000;
   const waitForAttemptMs = options.waitForAttemptMs ?? 5_000;
   const expiryMarginMs = options.expiryMarginMs ?? 5_000;
+  const replicaWaitMs = options.replicaWaitMs ?? DEFAULT_REPLICA_WAIT_MS;
 
   /** Transaction 1: find or create the payment and take its attempt lease (see the module comment). */
   async function claim(buyerId: string, orderId: string, key: string, fingerprint: string): Promise<Claim> {
@@ -271,6 +286,18 @@ export function createPaymentsServices(options: PaymentsServicesOptions): Paymen
       const token = parsePaymentToken(input.paymentToken);
       const key = parseIdempotencyKey(input.idempotencyKey);
       const fingerprint = tokenFingerprint(token);
+      // Read-your-writes: an order created a moment ago may not be in the replica yet (the event
+      // path lags); wait for it, bounded, and say "not yet" (retryable) rather than NOT_FOUND.
+      const arrival = await awaitReplicated(
+        orderId,
+        async () => (await prisma.orderReplica.count({ where: { orderId } })) > 0,
+        { timeoutMs: replicaWaitMs },
+      );
+      if (arrival === "not-yet") {
+        throw notYetReplicated(
+          "This order was created moments ago and is not known here yet; retry shortly.",
+        );
+      }
       for (;;) {
         const claimed = await claim(buyerId, orderId, key, fingerprint);
         if (claimed.kind === "done") return claimed.payment;
