@@ -26,6 +26,8 @@ export interface VerifyingSubgraphEnv {
   AUTH_JWKS_URL: string;
   /** Read the plain-http development cookie; defaults to on only when NODE_ENV is development. */
   AUTH_INSECURE_DEV_COOKIES?: boolean | undefined;
+  /** Longest session a token may grant, in seconds (the accounts subgraph's TTL); default 28 800. */
+  AUTH_SESSION_TTL_SECONDS?: number | undefined;
 }
 
 export interface SubgraphAuth {
@@ -58,6 +60,9 @@ export function createSubgraphAuth<Tx extends SqlExecutor>(
     audience: env.AUTH_AUDIENCE,
     keys: { jwksUrl: env.AUTH_JWKS_URL },
     cookies,
+    ...(env.AUTH_SESSION_TTL_SECONDS === undefined
+      ? {}
+      : { maxSessionLifetimeSec: env.AUTH_SESSION_TTL_SECONDS }),
     isRevoked: (sessionId) => denylist.isRevoked(sessionId),
   });
   return { denylist, verifier, context: createAuthContext(verifier) };

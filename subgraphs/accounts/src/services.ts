@@ -96,6 +96,7 @@ export async function createAccountsServices(
     audience: auth.audience,
     keys: { jwks: signer.jwks() },
     cookies,
+    maxSessionLifetimeSec: auth.ttlSeconds,
     isRevoked: async (sessionId) => {
       const session = await prisma.session.findUnique({
         where: { id: sessionId },

@@ -87,7 +87,10 @@ export async function startOrders(
     logger: log,
   });
   const { denylist, verifier } = sessionAuth;
-  const services = createOrdersServices(prisma, verifier, publisher, logger, env.ORDER_EXPIRATION_SECONDS);
+  const services = createOrdersServices(prisma, verifier, publisher, logger, env.ORDER_EXPIRATION_SECONDS, {
+    maxPendingPerBuyer: env.ORDERS_MAX_PENDING_PER_BUYER,
+    reorderCooldownSeconds: env.ORDERS_REORDER_COOLDOWN_SECONDS,
+  });
   const tickets = createTicketReplicaConsumer({ service: namespace, kafka, prisma, registry, logger: log });
   const payments = createPaymentsConsumer({
     service: namespace,

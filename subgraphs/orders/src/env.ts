@@ -23,6 +23,11 @@ const schema = z
      * AUTH_INSECURE_DEV_COOKIES. Refused in production; defaults to on only when NODE_ENV=development.
      */
     AUTH_INSECURE_DEV_COOKIES: z.stringbool().optional(),
+    /**
+     * Longest session a token may grant, in seconds: the accounts subgraph's AUTH_SESSION_TTL_SECONDS
+     * (set both from one value). A signed token with a longer `exp − iat`, or an older `iat`, is refused.
+     */
+    AUTH_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(28_800),
     /** How long a PENDING order reserves its ticket before the expiration worker cancels it, in seconds (1 s to 24 h). */
     ORDER_EXPIRATION_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
     /**
@@ -32,6 +37,13 @@ const schema = z
      * instead of arriving to a cancelled order and being refunded.
      */
     ORDER_EXPIRATION_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+    /** Most PENDING orders one buyer may hold at once (fair inventory; 1 to 1000). */
+    ORDERS_MAX_PENDING_PER_BUYER: z.coerce.number().int().min(1).max(1000).default(3),
+    /**
+     * Seconds after a buyer's order is cancelled (by them or by expiry) before the same buyer may order
+     * the same ticket again (0 to 1 day); stops cancel-then-reorder from holding a ticket forever.
+     */
+    ORDERS_REORDER_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
     /** How often the expiration worker looks for due orders, in milliseconds (50 ms to 1 min). */
     ORDER_EXPIRATION_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   })

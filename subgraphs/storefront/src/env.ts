@@ -23,6 +23,11 @@ const schema = z
      * AUTH_INSECURE_DEV_COOKIES. Refused in production; defaults to on only when NODE_ENV=development.
      */
     AUTH_INSECURE_DEV_COOKIES: z.stringbool().optional(),
+    /**
+     * Longest session a token may grant, in seconds: the accounts subgraph's AUTH_SESSION_TTL_SECONDS
+     * (set both from one value). A signed token with a longer `exp − iat`, or an older `iat`, is refused.
+     */
+    AUTH_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(28_800),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === "production" && env.AUTH_INSECURE_DEV_COOKIES) {
