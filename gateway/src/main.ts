@@ -22,6 +22,13 @@ runMain(async () => {
     production: env.NODE_ENV === "production",
     logger,
     urlOverrides: subgraphUrlOverrides(env),
+    gatewaySecret: env.GATEWAY_SHARED_SECRET,
+    trustedProxies: env.GATEWAY_TRUSTED_PROXIES,
+    budget: {
+      points: env.GATEWAY_OPERATION_BUDGET,
+      windowSeconds: env.GATEWAY_OPERATION_BUDGET_WINDOW_SECONDS,
+      databaseUrl: env.GATEWAY_RATE_LIMIT_DATABASE_URL,
+    },
   });
   stopOnSignals(gateway, logger, 10_000);
 }, logger);

@@ -44,6 +44,12 @@ export const envFields = {
     .string()
     .regex(/^[a-zA-Z0-9_-]{1,40}$/, "use 1 to 40 letters, digits, _ or -")
     .optional(),
+  /**
+   * `GATEWAY_SHARED_SECRET`: the secret the gateway sends to every subgraph (header
+   * `x-boxoffice-gateway-secret`); a subgraph with it set answers nobody else. At least 32 characters
+   * (e.g. `openssl rand -base64 32`). Each subgraph requires it in production.
+   */
+  gatewaySecret: z.string().min(32, "use at least 32 characters").optional(),
   /** Comma-separated list → string[] (empty entries dropped). */
   csv: z.string().transform((s) =>
     s

@@ -18,3 +18,22 @@ export {
   type ServiceOptions,
   type ShutdownStep,
 } from "./server.ts";
+export {
+  COST_LIMIT_CODE,
+  costLimitError,
+  listFieldsWithoutSize,
+  listSizesOf,
+  operationCost,
+  type ListSize,
+  type ListSizes,
+} from "./demand-control.ts";
+export {
+  CLIENT_ADDRESS_HEADER,
+  costLimitPlugin,
+  DEFAULT_QUERY_LIMITS,
+  GATEWAY_SECRET_HEADER,
+  gatewayOnly,
+  listSizesOfSchema,
+  secretMatches,
+  type QueryLimits,
+} from "./subgraph-guard.ts";

@@ -23,6 +23,8 @@ const schema = z
     KAFKA_BROKERS: envFields.csv.pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/)).min(1)),
     /** Prefix of every topic and consumer group (several deployments on one cluster); unset = standard names. */
     KAFKA_NAMESPACE: envFields.kafkaNamespace,
+    /** The gateway's shared secret: when set, this subgraph answers only the gateway. Required in production. */
+    GATEWAY_SHARED_SECRET: envFields.gatewaySecret,
     /** `iss` of session tokens; every subgraph's verifier expects the same value. */
     AUTH_ISSUER: z.string().min(1).default("boxoffice-accounts"),
     /** `aud` of session tokens. */
@@ -38,8 +40,21 @@ const schema = z
      * production; defaults to on only when NODE_ENV=development.
      */
     AUTH_INSECURE_DEV_COOKIES: z.stringbool().optional(),
+    /** Consecutive failed sign-ins per account and client address before each attempt must wait. */
+    ACCOUNTS_SIGNIN_FREE_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+    /** Longest wait between sign-in attempts after failures, in seconds (the doubling's cap). */
+    ACCOUNTS_SIGNIN_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(900),
+    /** Consecutive failed sign-ins on one account (every address) after which it is refused; NIST caps this at 100. */
+    ACCOUNTS_SIGNIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(100),
+    /** Failed sign-ins per client address per hour, across accounts (password spraying). */
+    ACCOUNTS_SIGNIN_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
+    /** Sign-ups per client address per hour. */
+    ACCOUNTS_SIGNUP_PER_ADDRESS: z.coerce.number().int().min(1).default(10),
   })
   .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production" && !env.GATEWAY_SHARED_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["GATEWAY_SHARED_SECRET"], message: "required in production" });
+    }
     if (env.NODE_ENV === "production" && !env.AUTH_SIGNING_KEY) {
       ctx.addIssue({ code: "custom", path: ["AUTH_SIGNING_KEY"], message: "required in production" });
     }

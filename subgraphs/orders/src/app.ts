@@ -123,6 +123,7 @@ export async function startOrders(
   const service = await startService<OrdersContext>({
     name: "orders",
     port: env.ORDERS_PORT,
+    gatewaySecret: env.GATEWAY_SHARED_SECRET,
     host: env.ORDERS_HOST,
     logger,
     schema: buildSubgraphSchema({ typeDefs, resolvers }),

@@ -141,6 +141,7 @@ export async function startPayments(
   const service = await startService<PaymentsContext>({
     name: "payments",
     port: env.PAYMENTS_PORT,
+    gatewaySecret: env.GATEWAY_SHARED_SECRET,
     host: env.PAYMENTS_HOST,
     logger,
     schema: buildSubgraphSchema({ typeDefs, resolvers }),

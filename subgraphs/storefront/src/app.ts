@@ -120,6 +120,7 @@ export async function startStorefront(
   const service = await startService<StorefrontContext>({
     name: "storefront",
     port: env.STOREFRONT_PORT,
+    gatewaySecret: env.GATEWAY_SHARED_SECRET,
     host: env.STOREFRONT_HOST,
     logger,
     schema: buildSubgraphSchema({ typeDefs, resolvers }),

@@ -50,6 +50,22 @@ export function decodeCursor(raw: string): ListingCursor {
   return { listedAtMicros, id: match[2] };
 }
 
+/** Page size bounds of a user's `orders` and `sales.items` (newest first). */
+export const HISTORY_MAX = 100;
+export const HISTORY_DEFAULT = 50;
+
+/**
+ * The `first` of `User.orders` / `Sales.items`: default 50.
+ * @throws GraphQLError BAD_USER_INPUT (field `first`) outside 1–100.
+ */
+export function parseHistoryFirst(first: number | null | undefined): number {
+  const size = first ?? HISTORY_DEFAULT;
+  if (!Number.isInteger(size) || size < 1 || size > HISTORY_MAX) {
+    throw badUserInput(`first must be from 1 to ${HISTORY_MAX}.`, "first");
+  }
+  return size;
+}
+
 /** The validated `listings` arguments. */
 export interface ListingsQuery {
   search: string | undefined;

@@ -102,6 +102,7 @@ export async function startTickets(
   const service = await startService<TicketsContext>({
     name: "tickets",
     port: env.TICKETS_PORT,
+    gatewaySecret: env.GATEWAY_SHARED_SECRET,
     host: env.TICKETS_HOST,
     logger,
     schema: buildSubgraphSchema({ typeDefs, resolvers }),

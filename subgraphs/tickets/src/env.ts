@@ -12,6 +12,8 @@ const schema = z
     KAFKA_BROKERS: envFields.csv.pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/)).min(1)),
     /** Prefix of every topic and consumer group (several deployments on one cluster); unset = standard names. */
     KAFKA_NAMESPACE: envFields.kafkaNamespace,
+    /** The gateway's shared secret: when set, this subgraph answers only the gateway. Required in production. */
+    GATEWAY_SHARED_SECRET: envFields.gatewaySecret,
     /** `iss` of session tokens: the accounts subgraph's AUTH_ISSUER. */
     AUTH_ISSUER: z.string().min(1).default("boxoffice-accounts"),
     /** `aud` of session tokens: the accounts subgraph's AUTH_AUDIENCE. */
@@ -30,6 +32,9 @@ const schema = z
     AUTH_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(28_800),
   })
   .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production" && !env.GATEWAY_SHARED_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["GATEWAY_SHARED_SECRET"], message: "required in production" });
+    }
     if (env.NODE_ENV === "production" && env.AUTH_INSECURE_DEV_COOKIES) {
       ctx.addIssue({
         code: "custom",
