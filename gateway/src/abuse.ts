@@ -114,7 +114,37 @@ export async function abusePlugins(
       throw rejection;
     }
   });
-  return { plugins: [plugin], stop: close };
+  return { plugins: [plugin, rateLimitedStatusPlugin()], stop: close };
+}
+
+/**
+ * When a subgraph refused the whole operation for a rate limit (no data, or only null root fields,
+ * and every error RATE_LIMITED — e.g. a throttled signIn), answer HTTP 429 with `Retry-After`
+ * (RFC 6585 §4) as the gateway's own budget does, so clients can back off on the status alone.
+ */
+export function rateLimitedStatusPlugin(): ApolloServerPlugin<GatewayContext> {
+  return {
+    requestDidStart: () =>
+      Promise.resolve({
+        willSendResponse: ({ response }) => {
+          if (response.body.kind !== "single" || !response.http) return Promise.resolve();
+          const { data, errors } = response.body.singleResult;
+          const nothing = !data || Object.values(data).every((v) => v === null);
+          if (!nothing || !errors?.length || !errors.every((e) => e.extensions?.code === "RATE_LIMITED")) {
+            return Promise.resolve();
+          }
+          const retryAfter = Math.max(
+            1,
+            ...errors.map((e) =>
+              typeof e.extensions?.retryAfter === "number" ? e.extensions.retryAfter : 1,
+            ),
+          );
+          response.http.status = 429;
+          response.http.headers.set("retry-after", String(retryAfter));
+          return Promise.resolve();
+        },
+      }),
+  };
 }
 
 /**
