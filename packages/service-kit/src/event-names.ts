@@ -48,8 +48,15 @@ export async function connectKafka(options: {
   brokers: string[];
   registry: EventRegistry<BoxofficeEventDefinition>;
   logger: EventsLogger;
+  /** TLS and SASL (`kafkaSecurity(env)`); default plaintext without authentication. */
+  security?: Pick<Parameters<typeof createKafka>[0], "ssl" | "sasl">;
 }): Promise<ReturnType<typeof createKafka>> {
-  const kafka = createKafka({ clientId: options.clientId, brokers: options.brokers, logger: options.logger });
+  const kafka = createKafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    logger: options.logger,
+    ...options.security,
+  });
   await ensureTopics(kafka, topicSpecsFor(options.registry, { partitions: 3, replicationFactor: 1 }));
   return kafka;
 }

@@ -1,5 +1,12 @@
 // Public entry point of @boxoffice/service-kit.
-export { EnvError, envFields, loadEnv } from "./env.ts";
+export {
+  EnvError,
+  envFields,
+  kafkaSecurity,
+  kafkaSecurityIssues,
+  loadEnv,
+  type KafkaSecurityEnv,
+} from "./env.ts";
 export { connectKafka, eventNames, type EventNames } from "./event-names.ts";
 export { createPollingLoop, type PollingLoop } from "./polling-loop.ts";
 export { badUserInput, CLIENT_ERROR_CODES, maskErrors, notFound } from "./errors.ts";

@@ -9,6 +9,7 @@ import {
   startService,
   type Logger,
   type RunningService,
+  kafkaSecurity,
 } from "@boxoffice/service-kit";
 import { parse } from "graphql";
 import type { AccountsContext } from "./context.ts";
@@ -69,7 +70,13 @@ export async function startAccounts(
     throttle,
   );
   const log = eventsLogger(logger);
-  const kafka = await connectKafka({ clientId: PRODUCER, brokers: env.KAFKA_BROKERS, registry, logger: log });
+  const kafka = await connectKafka({
+    security: kafkaSecurity(env),
+    clientId: PRODUCER,
+    brokers: env.KAFKA_BROKERS,
+    registry,
+    logger: log,
+  });
   const relay = createRelay({
     connectionString: env.DATABASE_URL,
     schema: ACCOUNTS_SCHEMA,

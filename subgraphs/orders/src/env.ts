@@ -1,4 +1,4 @@
-import { envFields, loadEnv } from "@boxoffice/service-kit";
+import { envFields, kafkaSecurityIssues, loadEnv } from "@boxoffice/service-kit";
 import { z } from "zod";
 
 const schema = z
@@ -12,6 +12,8 @@ const schema = z
     KAFKA_BROKERS: envFields.csv.pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/)).min(1)),
     /** Prefix of every topic and consumer group (several deployments on one cluster); unset = standard names. */
     KAFKA_NAMESPACE: envFields.kafkaNamespace,
+    /** KAFKA_SSL, KAFKA_SSL_CA_FILE, KAFKA_SASL_MECHANISM/USERNAME/PASSWORD: see service-kit envFields. */
+    ...envFields.kafkaSecurity,
     /** The gateway's shared secret: when set, this subgraph answers only the gateway. Required in production. */
     GATEWAY_SHARED_SECRET: envFields.gatewaySecret,
     /** `iss` of session tokens: the accounts subgraph's AUTH_ISSUER. */
@@ -50,6 +52,9 @@ const schema = z
     ORDER_EXPIRATION_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   })
   .superRefine((env, ctx) => {
+    for (const issue of kafkaSecurityIssues(env)) {
+      ctx.addIssue({ code: "custom", path: [issue.path], message: issue.message });
+    }
     if (env.NODE_ENV === "production" && !env.GATEWAY_SHARED_SECRET) {
       ctx.addIssue({ code: "custom", path: ["GATEWAY_SHARED_SECRET"], message: "required in production" });
     }

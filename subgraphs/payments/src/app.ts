@@ -14,6 +14,7 @@ import {
   startService,
   type Logger,
   type RunningService,
+  kafkaSecurity,
 } from "@boxoffice/service-kit";
 import type { SessionDenylist } from "@boxoffice/service-kit/denylist";
 import { createSubgraphAuth } from "@boxoffice/service-kit/subgraph-auth";
@@ -83,7 +84,13 @@ export async function startPayments(
   const prisma = createPrisma(env.DATABASE_URL, options.onQuery);
   await prisma.$queryRaw`SELECT 1`;
 
-  const kafka = await connectKafka({ clientId: PRODUCER, brokers: env.KAFKA_BROKERS, registry, logger: log });
+  const kafka = await connectKafka({
+    security: kafkaSecurity(env),
+    clientId: PRODUCER,
+    brokers: env.KAFKA_BROKERS,
+    registry,
+    logger: log,
+  });
   const publisher = createPublisher({ registry, producer: PRODUCER });
 
   const sessionAuth = createSubgraphAuth<PaymentsTx>({

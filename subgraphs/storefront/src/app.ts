@@ -8,6 +8,7 @@ import {
   startService,
   type Logger,
   type RunningService,
+  kafkaSecurity,
 } from "@boxoffice/service-kit";
 import type { SessionDenylist } from "@boxoffice/service-kit/denylist";
 import { createSubgraphAuth } from "@boxoffice/service-kit/subgraph-auth";
@@ -88,6 +89,7 @@ export async function startStorefront(
   }
 
   const kafka = await connectKafka({
+    security: kafkaSecurity(env),
     clientId: "storefront",
     brokers: env.KAFKA_BROKERS,
     registry,
