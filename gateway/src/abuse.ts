@@ -78,7 +78,9 @@ async function createBudgetLimiter(
         insuranceLimiter: new RateLimiterMemory(options),
       },
       (error?: unknown) =>
-        error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(created),
+        error
+          ? reject(error instanceof Error ? error : new Error("rate-limit table setup failed"))
+          : resolve(created),
     );
   });
   return { limiter, close: () => pool.end() };
@@ -86,7 +88,7 @@ async function createBudgetLimiter(
 
 /** The client's address for limits: Express's `req.ip` (socket, or X-Forwarded-For behind trusted proxies). */
 export function clientAddress(context: GatewayContext): string {
-  const req = context.req as (GatewayContext["req"] & { ip?: string }) | undefined;
+  const req = context.req as { ip?: string; socket: { remoteAddress?: string } } | undefined;
   return req?.ip ?? req?.socket.remoteAddress ?? "unknown";
 }
 

@@ -20,7 +20,7 @@ import type { ComplexityEstimator } from "graphql-query-complexity";
 // type predicates are `instanceof` checks, so code that inspects those schemas must use that build too
 // (the ES module build refuses them as "from another module or realm").
 const require = createRequire(import.meta.url);
-const { getNamedType, getNullableType, isCompositeType, isListType } =
+const { getNamedType, getNullableType, isCompositeType, isInterfaceType, isListType, isObjectType } =
   require("graphql") as typeof import("graphql");
 const { getComplexity } = require("graphql-query-complexity") as typeof import("graphql-query-complexity");
 
@@ -83,7 +83,7 @@ export function listFieldsWithoutSize(schema: GraphQLSchema, sizes: ListSizes): 
   const sizedByParent = sizedChildren(schema, sizes);
   const missing: string[] = [];
   for (const type of Object.values(schema.getTypeMap())) {
-    if (type.name.startsWith("__") || !("getFields" in type)) continue;
+    if (type.name.startsWith("__") || !(isObjectType(type) || isInterfaceType(type))) continue;
     for (const field of Object.values(type.getFields())) {
       const coordinate = `${type.name}.${field.name}`;
       if (coordinate === "Query._entities" || !isListType(getNullableType(field.type))) continue;
@@ -138,7 +138,7 @@ export function costEstimator(
     }
     let size = slicing ?? spec?.assumedSize;
     if (size === undefined && coordinate === "Query._entities") {
-      const representations = args["representations"];
+      const representations: unknown = args["representations"];
       size = Array.isArray(representations) ? representations.length : undefined;
     }
     return Math.max(size ?? defaultListSize, 0) * (own + childComplexity);
