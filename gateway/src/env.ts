@@ -5,27 +5,45 @@ import { z } from "zod";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-const schema = z.object({
-  NODE_ENV: envFields.nodeEnv,
-  LOG_LEVEL: envFields.logLevel,
-  GATEWAY_PORT: envFields.port(4000),
-  GATEWAY_HOST: z.string().default("127.0.0.1"),
-  /** Supergraph SDL written by `pnpm --filter @boxoffice/gateway compose`. */
-  GATEWAY_SUPERGRAPH_PATH: z.string().default(path.resolve(here, "../supergraph.graphql")),
-  /** Browser origins allowed to call the gateway with credentials (CORS); never `*`. */
-  GATEWAY_CORS_ORIGINS: envFields.csv.default(["http://localhost:3000", "https://studio.apollographql.com"]),
-  /**
-   * Longest wait for one subgraph response, in ms (100 ms to 2 min); then the client gets a typed
-   * SERVICE_UNAVAILABLE for that subgraph's fields, so a frozen subgraph never holds requests longer.
-   */
-  GATEWAY_SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-  /** Per-subgraph URL overrides, e.g. SUBGRAPH_URL_ACCOUNTS=http://accounts:4001/graphql. */
-  SUBGRAPH_URL_ACCOUNTS: z.url().optional(),
-  SUBGRAPH_URL_TICKETS: z.url().optional(),
-  SUBGRAPH_URL_ORDERS: z.url().optional(),
-  SUBGRAPH_URL_PAYMENTS: z.url().optional(),
-  SUBGRAPH_URL_STOREFRONT: z.url().optional(),
-});
+const schema = z
+  .object({
+    NODE_ENV: envFields.nodeEnv,
+    LOG_LEVEL: envFields.logLevel,
+    GATEWAY_PORT: envFields.port(4000),
+    GATEWAY_HOST: z.string().default("127.0.0.1"),
+    /** Supergraph SDL written by `pnpm --filter @boxoffice/gateway compose`. */
+    GATEWAY_SUPERGRAPH_PATH: z.string().default(path.resolve(here, "../supergraph.graphql")),
+    /** Browser origins allowed to call the gateway with credentials (CORS); never `*`. */
+    GATEWAY_CORS_ORIGINS: envFields.csv.default([
+      "http://localhost:3000",
+      "https://studio.apollographql.com",
+    ]),
+    /**
+     * Longest wait for one subgraph response, in ms (100 ms to 2 min); then the client gets a typed
+     * SERVICE_UNAVAILABLE for that subgraph's fields, so a frozen subgraph never holds requests longer.
+     */
+    GATEWAY_SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    /** Per-subgraph URL overrides, e.g. SUBGRAPH_URL_ACCOUNTS=http://accounts:4001/graphql. */
+    SUBGRAPH_URL_ACCOUNTS: z.url().optional(),
+    SUBGRAPH_URL_TICKETS: z.url().optional(),
+    SUBGRAPH_URL_ORDERS: z.url().optional(),
+    SUBGRAPH_URL_PAYMENTS: z.url().optional(),
+    SUBGRAPH_URL_STOREFRONT: z.url().optional(),
+    /** Sent to every subgraph, which answers nobody else (sealed subgraphs). Required in production. */
+    GATEWAY_SHARED_SECRET: envFields.gatewaySecret,
+    /** Reverse proxies in front of the gateway whose X-Forwarded-For is trusted (hop count, 0 to 10). */
+    GATEWAY_TRUSTED_PROXIES: z.coerce.number().int().min(0).max(10).default(0),
+    /** Operation cost one client (address) may spend per window (see GATEWAY_OPERATION_BUDGET_WINDOW_SECONDS). */
+    GATEWAY_OPERATION_BUDGET: z.coerce.number().int().min(1).default(20_000),
+    GATEWAY_OPERATION_BUDGET_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+    /** PostgreSQL for rate-limit counters shared by every gateway instance; unset: in memory. */
+    GATEWAY_RATE_LIMIT_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production" && !env.GATEWAY_SHARED_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["GATEWAY_SHARED_SECRET"], message: "required in production" });
+    }
+  });
 
 export type GatewayEnv = z.infer<typeof schema>;
 

@@ -22,6 +22,7 @@ import { ApolloArmor } from "@escape.tech/graphql-armor";
 import cors from "cors";
 import express from "express";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { abusePlugins, sealedDataSource, type OperationBudget } from "./abuse.ts";
 
 /** Per-request context at the gateway: the client's request and response, and the request id. */
 export interface GatewayContext {
@@ -42,7 +43,7 @@ export interface QueryLimits {
   maxDepth: number;
   /** Aliases per operation. Default 30. */
   maxAliases: number;
-  /** graphql-armor cost (objects × depth weighting). Default 5000. */
+  /** Operation cost (objects × list sizes, see service-kit demand-control.ts). Default 5000. */
   maxCost: number;
   /** Directives per operation. Default 50. */
   maxDirectives: number;
@@ -64,6 +65,15 @@ export interface GatewayOptions {
   /** Subgraph name → URL, replacing the URL recorded in the supergraph. */
   urlOverrides?: Record<string, string>;
   limits?: Partial<QueryLimits>;
+  /** GATEWAY_SHARED_SECRET, sent to every subgraph (sealed subgraphs); unset in development. */
+  gatewaySecret?: string | undefined;
+  /**
+   * How many reverse proxies in front of the gateway to trust for `X-Forwarded-For` (Express
+   * `trust proxy` hop count). Default 0: the client's address is the socket's peer.
+   */
+  trustedProxies?: number;
+  /** The operation budget per client (see abuse.ts); default 20 000 cost per 60 s, in memory. */
+  budget?: Partial<OperationBudget>;
 }
 
 export interface RunningGateway {
@@ -264,11 +274,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const { logger } = options;
+  const SealedSubgraphDataSource = sealedDataSource(SubgraphDataSource, options.gatewaySecret);
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     logger,
     buildService: ({ name, url }) =>
-      new SubgraphDataSource({
+      new SealedSubgraphDataSource({
         url: options.urlOverrides?.[name] ?? url,
         fetcher: withTimeout(options.subgraphTimeoutMs ?? 10_000),
       }),
@@ -277,7 +288,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     maxDepth: { n: limits.maxDepth, ignoreIntrospection: true },
     // graphql-armor allow-lists `__typename` aliases by default; 5,000 of them still cost a response.
     maxAliases: { n: limits.maxAliases, allowList: [] },
-    costLimit: { maxCost: limits.maxCost },
+    // Its cost limit counts only literal page sizes; abuse.ts's cost plugin replaces it.
+    costLimit: { enabled: false },
     maxDirectives: { n: limits.maxDirectives },
     // Its token limit throws while parsing and answers HTTP 500; the 100 kB body cap bounds
     // parsing work instead, and depth/alias/cost limits bound execution.
@@ -287,9 +299,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // graphql-armor is CommonJS, so its plugin type names @apollo/server's CJS declarations; the
   // objects are the same at run time (dual package), only the declaration files differ.
   const armorPlugins = armor.plugins as unknown as ApolloServerPlugin<GatewayContext>[];
+  const abuse = await abusePlugins({
+    supergraphSdl: options.supergraphSdl,
+    maxCost: limits.maxCost,
+    budget: { points: 20_000, windowSeconds: 60, ...options.budget },
+    logger,
+  });
 
   const app = express();
   app.disable("x-powered-by");
+  // req.ip: the socket's peer, or the X-Forwarded-For entry added by the last trusted proxy.
+  app.set("trust proxy", options.trustedProxies ?? 0);
   const httpServer = http.createServer(app);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -303,6 +323,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     allowBatchedHttpRequests: false,
     plugins: [
       ...armorPlugins,
+      ...abuse.plugins,
       unauthenticatedStatusPlugin(),
       unknownOperationPlugin(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -345,6 +366,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     port,
     stop: async () => {
       await apollo.stop();
+      await abuse.stop();
     },
   };
 }

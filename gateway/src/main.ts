@@ -23,6 +23,13 @@ runMain(async () => {
     logger,
     urlOverrides: subgraphUrlOverrides(env),
     subgraphTimeoutMs: env.GATEWAY_SUBGRAPH_TIMEOUT_MS,
+    gatewaySecret: env.GATEWAY_SHARED_SECRET,
+    trustedProxies: env.GATEWAY_TRUSTED_PROXIES,
+    budget: {
+      points: env.GATEWAY_OPERATION_BUDGET,
+      windowSeconds: env.GATEWAY_OPERATION_BUDGET_WINDOW_SECONDS,
+      databaseUrl: env.GATEWAY_RATE_LIMIT_DATABASE_URL,
+    },
   });
   stopOnSignals(gateway, logger, 10_000);
 }, logger);

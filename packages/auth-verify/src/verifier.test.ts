@@ -127,6 +127,31 @@ describe("rejects with a reason code", () => {
     expect(error).toMatchObject({ reason: "CLAIM_INVALID", claim: "iat" });
   });
 
+  it("a signed token whose lifetime exceeds the maximum session lifetime (100 years, or 8 h + 6 s)", async () => {
+    const now = nowSec();
+    const century = await signToken(key.privateKey, key.kid, { claims: { exp: now + 100 * 365 * 86_400 } });
+    expect(await verifier.verifyToken(century).catch((e: unknown) => e)).toMatchObject({
+      reason: "CLAIM_INVALID",
+      claim: "exp",
+    });
+    // Default maximum 28 800 s, tolerance 5 s: 28 806 s is one second too long, 28 805 s passes.
+    const justOver = await signToken(key.privateKey, key.kid, { claims: { exp: now + 28_806 } });
+    expect(await reasonOf(verifier.verifyToken(justOver))).toBe("CLAIM_INVALID");
+    const atLimit = await signToken(key.privateKey, key.kid, { claims: { exp: now + 28_805 } });
+    await expect(verifier.verifyToken(atLimit)).resolves.toMatchObject({ userId: "user-1" });
+  });
+
+  it("a token issued longer ago than a session may last, even with a short exp - iat", async () => {
+    const short = verifierFor([key], { maxSessionLifetimeSec: 600 });
+    const now = nowSec();
+    const old = await signToken(key.privateKey, key.kid, { claims: { iat: now - 700, exp: now + 60 } });
+    expect(await short.verifyToken(old).catch((e: unknown) => e)).toMatchObject({
+      reason: "CLAIM_INVALID",
+    });
+    const recent = await signToken(key.privateKey, key.kid, { claims: { iat: now - 500, exp: now + 60 } });
+    await expect(short.verifyToken(recent)).resolves.toMatchObject({ userId: "user-1" });
+  });
+
   it.each([
     ["exp", { exp: undefined }],
     ["iss", { iss: "https://evil.example" }],
@@ -335,6 +360,9 @@ describe("start-up errors, never silent defaults", () => {
 
   it("accepts clock tolerances 0 and 300", () => {
     expect(() => createVerifier({ ...base(), clockToleranceSec: 0 })).not.toThrow();
+    for (const maxSessionLifetimeSec of [59, 30 * 86_400 + 1, 90.5, Number.NaN]) {
+      expect(() => createVerifier({ ...base(), maxSessionLifetimeSec })).toThrow(AuthConfigError);
+    }
     expect(() => createVerifier({ ...base(), clockToleranceSec: 300 })).not.toThrow();
   });
 

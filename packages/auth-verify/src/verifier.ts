@@ -43,6 +43,14 @@ export interface VerifierOptions {
    * [0, 300]; anything else is an {@link AuthConfigError}, not a silent default.
    */
   readonly clockToleranceSec?: number;
+  /**
+   * Longest session a token may grant, in seconds: a token whose `exp − iat` exceeds it (plus the
+   * clock tolerance) is refused, and so is one whose `iat` is older than it (plus the tolerance), even
+   * if signed. Default 28 800 (8 h, the accounts subgraph's AUTH_SESSION_TTL_SECONDS default); must
+   * be an integer in [60, 2 592 000] (30 days). A leaked or mis-issued long-lived token then stops
+   * working within one session lifetime (OWASP ASVS v4 §3.3, NIST SP 800-63B §7.2 reauthentication).
+   */
+  readonly maxSessionLifetimeSec?: number;
   /** Required header `typ`. Default {@link SESSION_TOKEN_TYPE}. */
   readonly typ?: string;
   /** Session cookie policy (the name to read). Default: production, `__Host-boxoffice_session`. */
@@ -67,7 +75,8 @@ export interface Verifier {
   authenticate(request: RequestLike): Promise<AuthResult>;
   /**
    * Verifies one compact JWS session token: size, shape, header (`alg` allowlist, no `jku`/`x5u`/`jwk`/
-   * `x5c`, `kid`, `typ`), signature, `iss`, `aud`, `exp`, `nbf`, `iat`, `sub`, `sid`, `roles`, revocation.
+   * `x5c`, `kid`, `typ`), signature, `iss`, `aud`, `exp`, `nbf`, `iat`, `sub`, `sid`, `roles`, session
+   * lifetime (`exp − iat` and the age of `iat` at most `maxSessionLifetimeSec`), revocation.
    * @throws AuthError with the reason code of the first failed check.
    */
   verifyToken(token: string): Promise<Principal>;
@@ -86,6 +95,18 @@ export interface Verifier {
 const KEY_CARRYING_HEADERS = ["jku", "x5u", "jwk", "x5c"] as const;
 const REQUIRED_CLAIMS = ["sub", "sid", "iat", "exp"];
 const MAX_CLOCK_TOLERANCE_SEC = 300;
+const DEFAULT_MAX_SESSION_LIFETIME_SEC = 28_800;
+const MAX_SESSION_LIFETIME_BOUND_SEC = 30 * 86_400;
+
+function checkMaxLifetime(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_SESSION_LIFETIME_SEC;
+  if (!Number.isInteger(value) || value < 60 || value > MAX_SESSION_LIFETIME_BOUND_SEC) {
+    throw new AuthConfigError(
+      `maxSessionLifetimeSec must be an integer number of seconds in [60, ${MAX_SESSION_LIFETIME_BOUND_SEC}], got ${String(value)}`,
+    );
+  }
+  return value;
+}
 
 function checkClockTolerance(value: number | undefined): number {
   if (value === undefined) return 5;
@@ -171,7 +192,12 @@ function nonEmptyString(payload: JWTPayload, claim: string): string {
   return value;
 }
 
-function principalOf(payload: JWTPayload, nowSec: number, toleranceSec: number): Principal {
+function principalOf(
+  payload: JWTPayload,
+  nowSec: number,
+  toleranceSec: number,
+  maxLifetimeSec: number,
+): Principal {
   const userId = nonEmptyString(payload, "sub");
   const sessionId = nonEmptyString(payload, "sid");
   const { iat, exp } = payload;
@@ -181,6 +207,14 @@ function principalOf(payload: JWTPayload, nowSec: number, toleranceSec: number):
   }
   if (typeof exp !== "number" || !Number.isFinite(exp)) {
     throw new AuthError("CLAIM_INVALID", 'claim "exp" must be a number', "exp");
+  }
+  // A signature proves who issued a token, not that the issuer meant it to live this long: a key
+  // misused or a bug in the issuer must not mint sessions that outlive every rotation.
+  if (exp - iat > maxLifetimeSec + toleranceSec) {
+    throw new AuthError("CLAIM_INVALID", 'claim "exp" is further after "iat" than a session may last', "exp");
+  }
+  if (iat < nowSec - maxLifetimeSec - toleranceSec) {
+    throw new AuthError("CLAIM_INVALID", 'claim "iat" is older than a session may last', "iat");
   }
   const rolesClaim = payload["roles"];
   let roles: readonly string[] = [];
@@ -225,6 +259,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
   }
   const clockToleranceSec = checkClockTolerance(options.clockToleranceSec);
+  const maxSessionLifetimeSec = checkMaxLifetime(options.maxSessionLifetimeSec);
   const typ = options.typ ?? SESSION_TOKEN_TYPE;
   checkNonEmpty(typ, "typ");
   const cookieName = (options.cookies ?? createSessionCookies({ environment: "production" })).name;
@@ -271,7 +306,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     } catch (error) {
       throw toAuthError(error);
     }
-    return principalOf(payload, Math.floor(nowMs / 1000), clockToleranceSec);
+    return principalOf(payload, Math.floor(nowMs / 1000), clockToleranceSec, maxSessionLifetimeSec);
   }
 
   async function verifyToken(token: string): Promise<Principal> {

@@ -1,7 +1,14 @@
 /**
  * Kafka client construction with the settings this package relies on.
  */
-import { Kafka, logLevel as KafkaLogLevel, Partitioners, type LogEntry, type Producer } from "kafkajs";
+import {
+  Kafka,
+  logLevel as KafkaLogLevel,
+  Partitioners,
+  type KafkaConfig,
+  type LogEntry,
+  type Producer,
+} from "kafkajs";
 import type { EventsLogger } from "./logger.ts";
 
 export interface KafkaClientOptions {
@@ -18,6 +25,10 @@ export interface KafkaClientOptions {
    * for a stopping broker to stall a relay batch for half a minute).
    */
   requestTimeoutMs?: number;
+  /** TLS to the brokers: `true` (system CAs) or Node TLS options (e.g. `{ ca }`). Default off. */
+  ssl?: KafkaConfig["ssl"];
+  /** SASL authentication (e.g. SCRAM-SHA-512 with username and password). Default none. */
+  sasl?: KafkaConfig["sasl"];
 }
 
 /** A kafkajs client whose log lines go to an `EventsLogger` (library code never prints). */
@@ -27,6 +38,8 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     clientId: options.clientId,
     brokers: options.brokers,
     requestTimeout: options.requestTimeoutMs ?? 10_000,
+    ...(options.ssl === undefined ? {} : { ssl: options.ssl }),
+    ...(options.sasl === undefined ? {} : { sasl: options.sasl }),
     logLevel: logger ? (options.logLevel ?? KafkaLogLevel.WARN) : KafkaLogLevel.NOTHING,
     logCreator:
       () =>

@@ -295,6 +295,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       KAFKA_BROKERS: options.kafkaBrokers,
       ...(kafkaNamespace ? { KAFKA_NAMESPACE: kafkaNamespace } : {}),
       ...(accountsPort ? { AUTH_JWKS_URL: `http://127.0.0.1:${accountsPort}/.well-known/jwks.json` } : {}),
+      // Sealed subgraphs: a fresh secret per platform, so the subgraph ports answer only its gateway.
+      GATEWAY_SHARED_SECRET: randomBytes(32).toString("base64url"),
       ...options.env,
     };
     if (!options.databaseName) {
@@ -388,6 +390,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           ...baseEnv,
           GATEWAY_PORT: String(gatewayPort),
           GATEWAY_SUPERGRAPH_PATH: supergraphPath,
+          // Operation-budget counters in the platform's database, shared as several gateways would.
+          GATEWAY_RATE_LIMIT_DATABASE_URL: databaseUrl,
           ...options.processEnv?.gateway,
           ...(name !== "gateway" ? options.processEnv?.[name] : {}),
         },

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 
 /** Thrown by `loadEnv` with every invalid or missing variable listed, one per line. */
@@ -57,6 +58,26 @@ export const envFields = {
    * At most the number of brokers, which the broker enforces when the topic is created.
    */
   kafkaReplicationFactor: z.coerce.number().int().min(1).default(1),
+  /**
+   * `GATEWAY_SHARED_SECRET`: the secret the gateway sends to every subgraph (header
+   * `x-boxoffice-gateway-secret`); a subgraph with it set answers nobody else. At least 32 characters
+   * (e.g. `openssl rand -base64 32`). Each subgraph requires it in production.
+   */
+  gatewaySecret: z.string().min(32, "use at least 32 characters").optional(),
+  /**
+   * Kafka connection security, off by default (the local broker is plaintext): `KAFKA_SSL` (TLS to
+   * the brokers), `KAFKA_SSL_CA_FILE` (PEM bundle to trust instead of the system CAs),
+   * `KAFKA_SASL_MECHANISM` (`scram-sha-256`, `scram-sha-512` or `plain`; SCRAM per RFC 7677/5802
+   * keeps the password off the wire, so `plain` is refused without TLS), `KAFKA_SASL_USERNAME`,
+   * `KAFKA_SASL_PASSWORD`. Spread into a service's schema; {@link kafkaSecurityIssues} checks them together.
+   */
+  kafkaSecurity: {
+    KAFKA_SSL: z.stringbool().default(false),
+    KAFKA_SSL_CA_FILE: z.string().optional(),
+    KAFKA_SASL_MECHANISM: z.enum(["scram-sha-256", "scram-sha-512", "plain"]).optional(),
+    KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+    KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  },
   /** Comma-separated list → string[] (empty entries dropped). */
   csv: z.string().transform((s) =>
     s
@@ -65,3 +86,68 @@ export const envFields = {
       .filter(Boolean),
   ),
 };
+
+/** The `KAFKA_SSL*` / `KAFKA_SASL_*` variables of a validated environment. */
+export interface KafkaSecurityEnv {
+  KAFKA_SSL: boolean;
+  KAFKA_SSL_CA_FILE?: string | undefined;
+  KAFKA_SASL_MECHANISM?: "scram-sha-256" | "scram-sha-512" | "plain" | undefined;
+  KAFKA_SASL_USERNAME?: string | undefined;
+  KAFKA_SASL_PASSWORD?: string | undefined;
+}
+
+/**
+ * What is wrong with a combination of Kafka security settings (for a schema's `superRefine`): a SASL
+ * mechanism needs a username and password, and `plain` sends the password in clear text unless TLS
+ * is on.
+ */
+export function kafkaSecurityIssues(env: KafkaSecurityEnv): Array<{ path: string; message: string }> {
+  const issues: Array<{ path: string; message: string }> = [];
+  if (env.KAFKA_SASL_MECHANISM && (!env.KAFKA_SASL_USERNAME || !env.KAFKA_SASL_PASSWORD)) {
+    issues.push({
+      path: "KAFKA_SASL_USERNAME",
+      message: "KAFKA_SASL_MECHANISM needs a username and a password",
+    });
+  }
+  if (!env.KAFKA_SASL_MECHANISM && (env.KAFKA_SASL_USERNAME || env.KAFKA_SASL_PASSWORD)) {
+    issues.push({ path: "KAFKA_SASL_MECHANISM", message: "set the SASL mechanism for these credentials" });
+  }
+  if (env.KAFKA_SASL_MECHANISM === "plain" && !env.KAFKA_SSL) {
+    issues.push({
+      path: "KAFKA_SASL_MECHANISM",
+      message: "plain sends the password in clear text: turn KAFKA_SSL on",
+    });
+  }
+  if (env.KAFKA_SSL_CA_FILE && !env.KAFKA_SSL) {
+    issues.push({ path: "KAFKA_SSL_CA_FILE", message: "only used with KAFKA_SSL=true" });
+  }
+  return issues;
+}
+
+/**
+ * kafkajs `ssl` and `sasl` options from the validated variables (the CA file is read here, at start).
+ * @throws Error when KAFKA_SSL_CA_FILE cannot be read.
+ */
+export function kafkaSecurity(env: KafkaSecurityEnv): {
+  ssl?: true | { ca: string };
+  sasl?: KafkaSasl;
+} {
+  const ssl = env.KAFKA_SSL
+    ? env.KAFKA_SSL_CA_FILE
+      ? { ca: readFileSync(env.KAFKA_SSL_CA_FILE, "utf8") }
+      : (true as const)
+    : undefined;
+  const username = env.KAFKA_SASL_USERNAME ?? "";
+  const password = env.KAFKA_SASL_PASSWORD ?? "";
+  let sasl: KafkaSasl | undefined;
+  if (env.KAFKA_SASL_MECHANISM === "plain") sasl = { mechanism: "plain", username, password };
+  if (env.KAFKA_SASL_MECHANISM === "scram-sha-256") sasl = { mechanism: "scram-sha-256", username, password };
+  if (env.KAFKA_SASL_MECHANISM === "scram-sha-512") sasl = { mechanism: "scram-sha-512", username, password };
+  return { ...(ssl === undefined ? {} : { ssl }), ...(sasl ? { sasl } : {}) };
+}
+
+/** kafkajs' SASL options for the mechanisms we allow. */
+export type KafkaSasl =
+  | { mechanism: "plain"; username: string; password: string }
+  | { mechanism: "scram-sha-256"; username: string; password: string }
+  | { mechanism: "scram-sha-512"; username: string; password: string };

@@ -12,6 +12,9 @@ export const CLIENT_ERROR_CODES = new Set([
   "FORBIDDEN",
   "NOT_FOUND",
   "CONFLICT",
+  // Rate limits (extensions.retryAfter in seconds) and the cost limit (extensions.cost, .limit).
+  "RATE_LIMITED",
+  "COST_LIMIT_EXCEEDED",
   // auth-verify: signing keys unreachable; clients should retry rather than drop the session.
   "SERVICE_UNAVAILABLE",
   "GRAPHQL_PARSE_FAILED",

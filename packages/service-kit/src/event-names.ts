@@ -62,8 +62,15 @@ export async function connectKafka(options: {
   registry: EventRegistry<BoxofficeEventDefinition>;
   logger: EventsLogger;
   topics?: TopicLayout;
+  /** TLS and SASL (`kafkaSecurity(env)`); default plaintext without authentication. */
+  security?: Pick<Parameters<typeof createKafka>[0], "ssl" | "sasl">;
 }): Promise<ReturnType<typeof createKafka>> {
-  const kafka = createKafka({ clientId: options.clientId, brokers: options.brokers, logger: options.logger });
+  const kafka = createKafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    logger: options.logger,
+    ...options.security,
+  });
   await ensureTopics(kafka, topicSpecsFor(options.registry, options.topics ?? DEFAULT_TOPIC_LAYOUT));
   return kafka;
 }

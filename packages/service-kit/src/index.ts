@@ -1,5 +1,12 @@
 // Public entry point of @boxoffice/service-kit.
-export { EnvError, envFields, loadEnv } from "./env.ts";
+export {
+  EnvError,
+  envFields,
+  kafkaSecurity,
+  kafkaSecurityIssues,
+  loadEnv,
+  type KafkaSecurityEnv,
+} from "./env.ts";
 export {
   connectKafka,
   DEFAULT_TOPIC_LAYOUT,
@@ -24,3 +31,22 @@ export {
   type ServiceOptions,
   type ShutdownStep,
 } from "./server.ts";
+export {
+  COST_LIMIT_CODE,
+  costLimitError,
+  listFieldsWithoutSize,
+  listSizesOf,
+  operationCost,
+  type ListSize,
+  type ListSizes,
+} from "./demand-control.ts";
+export {
+  CLIENT_ADDRESS_HEADER,
+  costLimitPlugin,
+  DEFAULT_QUERY_LIMITS,
+  GATEWAY_SECRET_HEADER,
+  gatewayOnly,
+  listSizesOfSchema,
+  secretMatches,
+  type QueryLimits,
+} from "./subgraph-guard.ts";

@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import { maskErrors } from "./errors.ts";
 import { jsonErrorHandler } from "./http-errors.ts";
 import { operationLogPlugin } from "./operation-log.ts";
+import { clientAddressOf, gatewayOnly, subgraphLimits, type QueryLimits } from "./subgraph-guard.ts";
 
 /** Header that carries one id through gateway and subgraphs (also echoed in responses). */
 export const REQUEST_ID_HEADER = "x-request-id";
@@ -21,6 +22,11 @@ export interface RequestScope {
   requestId: string;
   /** Child logger with `requestId` bound. */
   log: Logger;
+  /**
+   * The client's IP address: as the gateway reported it when the request carries the gateway's secret,
+   * else the socket's peer (see subgraph-guard.ts). For per-client rate limits.
+   */
+  clientAddress: string;
 }
 
 /** A dependency `/readyz` checks; `ready: false` makes it answer 503. */
@@ -52,6 +58,13 @@ export interface ServiceOptions<TContext extends BaseContext> {
   /** Extra HTTP routes mounted before `/graphql` (e.g. the JWKS document). */
   routes?: (app: Express) => void;
   plugins?: ApolloServerPlugin<TContext>[];
+  /**
+   * The gateway's shared secret (GATEWAY_SHARED_SECRET): when set, `/graphql` answers only requests
+   * carrying it (403 FORBIDDEN otherwise). Unset in development: open to anyone.
+   */
+  gatewaySecret?: string | undefined;
+  /** Depth, alias, directive and cost limits applied by this subgraph itself (defaults as the gateway's). */
+  limits?: Partial<QueryLimits>;
 }
 
 export interface RunningService {
@@ -78,12 +91,15 @@ export async function startService<TContext extends BaseContext>(
   const app = express();
   app.disable("x-powered-by");
   const httpServer = http.createServer(app);
+  const limits = subgraphLimits<TContext>(options.schema, options.limits);
   const apollo = new ApolloServer<TContext>({
     schema: options.schema,
     logger,
     includeStacktraceInErrorResponses: false,
     formatError: maskErrors(logger),
+    validationRules: limits.validationRules,
     plugins: [
+      ...limits.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       operationLogPlugin<TContext>(logger),
@@ -95,7 +111,10 @@ export async function startService<TContext extends BaseContext>(
   app.use((req, res, next) => {
     const incoming = req.header(REQUEST_ID_HEADER);
     const requestId = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    res.locals.scope = { requestId, log: logger.child({ requestId }) } satisfies RequestScope;
+    res.locals.scope = { requestId, log: logger.child({ requestId }) } satisfies Omit<
+      RequestScope,
+      "clientAddress"
+    >;
     res.setHeader(REQUEST_ID_HEADER, requestId);
     next();
   });
@@ -120,9 +139,15 @@ export async function startService<TContext extends BaseContext>(
   options.routes?.(app);
   app.use(
     "/graphql",
+    gatewayOnly(options.gatewaySecret),
     express.json({ limit: "100kb" }),
     expressMiddleware(apollo, {
-      context: async ({ req, res }) => options.context({ req, res, scope: res.locals.scope as RequestScope }),
+      context: async ({ req, res }) =>
+        options.context({
+          req,
+          res,
+          scope: { ...(res.locals.scope as RequestScope), clientAddress: clientAddressOf(req, res) },
+        }),
     }),
   );
   app.use(jsonErrorHandler(logger));

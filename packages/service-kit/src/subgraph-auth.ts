@@ -33,6 +33,8 @@ export interface VerifyingSubgraphEnv {
   AUTH_JWKS_CACHE_MAX_AGE_SECONDS?: number | undefined;
   /** Read the plain-http development cookie; defaults to on only when NODE_ENV is development. */
   AUTH_INSECURE_DEV_COOKIES?: boolean | undefined;
+  /** Longest session a token may grant, in seconds (the accounts subgraph's TTL); default 28 800. */
+  AUTH_SESSION_TTL_SECONDS?: number | undefined;
 }
 
 export interface SubgraphAuth {
@@ -88,6 +90,9 @@ export function createSubgraphAuth<Tx extends SqlExecutor>(
       },
     },
     cookies,
+    ...(env.AUTH_SESSION_TTL_SECONDS === undefined
+      ? {}
+      : { maxSessionLifetimeSec: env.AUTH_SESSION_TTL_SECONDS }),
     isRevoked: (sessionId) => denylist.isRevoked(sessionId),
   });
   return { denylist, signingKeys, verifier, context: createAuthContext(verifier) };

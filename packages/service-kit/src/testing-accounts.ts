@@ -31,7 +31,15 @@ export function accountsGlobalSetup(databasePrefix: string): () => Promise<() =>
     const db = await createMigratedDatabase(databasePrefix, ACCOUNTS_DIR);
     const child = spawn(path.join(ACCOUNTS_DIR, "node_modules/.bin/tsx"), ["src/main.ts"], {
       cwd: ACCOUNTS_DIR,
-      env: { ...process.env, DATABASE_URL: db.url, ACCOUNTS_PORT: "0", NODE_ENV: "test", LOG_LEVEL: "info" },
+      env: {
+        ...process.env,
+        DATABASE_URL: db.url,
+        ACCOUNTS_PORT: "0",
+        NODE_ENV: "test",
+        LOG_LEVEL: "info",
+        // Every test user of a project signs up from this one address; throttling has its own tests.
+        ACCOUNTS_SIGNUP_PER_ADDRESS: "100000",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     try {

@@ -9,9 +9,11 @@ import {
   startService,
   type Logger,
   type RunningService,
+  kafkaSecurity,
 } from "@boxoffice/service-kit";
 import { parse } from "graphql";
 import type { AccountsContext } from "./context.ts";
+import { createAuthThrottle, DEFAULT_THROTTLE } from "./auth-throttle.ts";
 import { ACCOUNTS_SCHEMA, createPrisma } from "./db.ts";
 import type { AccountsEnv } from "./env.ts";
 import { resolvers } from "./resolvers/index.ts";
@@ -45,6 +47,14 @@ export async function startAccounts(
   const { registry } = eventNames("accounts", env.KAFKA_NAMESPACE);
   const prisma = createPrisma(env.DATABASE_URL, onQuery);
   await prisma.$queryRaw`SELECT 1`;
+  const throttle = createAuthThrottle(env.DATABASE_URL, ACCOUNTS_SCHEMA, {
+    ...DEFAULT_THROTTLE,
+    freeFailures: env.ACCOUNTS_SIGNIN_FREE_FAILURES,
+    maxDelaySeconds: env.ACCOUNTS_SIGNIN_MAX_DELAY_SECONDS,
+    maxConsecutiveFailures: env.ACCOUNTS_SIGNIN_MAX_FAILURES,
+    failuresPerAddress: env.ACCOUNTS_SIGNIN_FAILURES_PER_ADDRESS,
+    signUpsPerAddress: env.ACCOUNTS_SIGNUP_PER_ADDRESS,
+  });
   const services = await createAccountsServices(
     prisma,
     {
@@ -58,6 +68,7 @@ export async function startAccounts(
     },
     logger,
     registry,
+    throttle,
   );
   // Before serving: a token is never signed with a key whose event is not in the outbox.
   await publishSigningKeys(
@@ -68,6 +79,7 @@ export async function startAccounts(
   );
   const log = eventsLogger(logger);
   const kafka = await connectKafka({
+    security: kafkaSecurity(env),
     clientId: PRODUCER,
     brokers: env.KAFKA_BROKERS,
     registry,
@@ -85,6 +97,7 @@ export async function startAccounts(
   const service = await startService<AccountsContext>({
     name: "accounts",
     port: env.ACCOUNTS_PORT,
+    gatewaySecret: env.GATEWAY_SHARED_SECRET,
     host: env.ACCOUNTS_HOST,
     logger,
     schema: buildSubgraphSchema({ typeDefs, resolvers }),
@@ -111,6 +124,7 @@ export async function startAccounts(
     ],
     shutdown: [
       { name: "outbox relay", run: async () => void (await relay.stop()) },
+      { name: "rate-limit pool", run: () => throttle.stop() },
       { name: "prisma", run: () => prisma.$disconnect() },
     ],
   });

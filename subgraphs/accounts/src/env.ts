@@ -1,4 +1,4 @@
-import { envFields, loadEnv } from "@boxoffice/service-kit";
+import { envFields, kafkaSecurityIssues, loadEnv } from "@boxoffice/service-kit";
 import { z } from "zod";
 
 const jsonArray = z.string().transform((s, ctx) => {
@@ -26,6 +26,10 @@ const schema = z
     /** Partitions and replicas of the topics this service declares at start (see envFields). */
     KAFKA_TOPIC_PARTITIONS: envFields.kafkaTopicPartitions,
     KAFKA_REPLICATION_FACTOR: envFields.kafkaReplicationFactor,
+    /** KAFKA_SSL, KAFKA_SSL_CA_FILE, KAFKA_SASL_MECHANISM/USERNAME/PASSWORD: see service-kit envFields. */
+    ...envFields.kafkaSecurity,
+    /** The gateway's shared secret: when set, this subgraph answers only the gateway. Required in production. */
+    GATEWAY_SHARED_SECRET: envFields.gatewaySecret,
     /** `iss` of session tokens; every subgraph's verifier expects the same value. */
     AUTH_ISSUER: z.string().min(1).default("boxoffice-accounts"),
     /** `aud` of session tokens. */
@@ -41,8 +45,24 @@ const schema = z
      * production; defaults to on only when NODE_ENV=development.
      */
     AUTH_INSECURE_DEV_COOKIES: z.stringbool().optional(),
+    /** Consecutive failed sign-ins per account and client address before each attempt must wait. */
+    ACCOUNTS_SIGNIN_FREE_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+    /** Longest wait between sign-in attempts after failures, in seconds (the doubling's cap). */
+    ACCOUNTS_SIGNIN_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(900),
+    /** Consecutive failed sign-ins on one account (every address) after which it is refused; NIST caps this at 100. */
+    ACCOUNTS_SIGNIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(100),
+    /** Failed sign-ins per client address per hour, across accounts (password spraying). */
+    ACCOUNTS_SIGNIN_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
+    /** Sign-ups per client address per hour. */
+    ACCOUNTS_SIGNUP_PER_ADDRESS: z.coerce.number().int().min(1).default(10),
   })
   .superRefine((env, ctx) => {
+    for (const issue of kafkaSecurityIssues(env)) {
+      ctx.addIssue({ code: "custom", path: [issue.path], message: issue.message });
+    }
+    if (env.NODE_ENV === "production" && !env.GATEWAY_SHARED_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["GATEWAY_SHARED_SECRET"], message: "required in production" });
+    }
     if (env.NODE_ENV === "production" && !env.AUTH_SIGNING_KEY) {
       ctx.addIssue({ code: "custom", path: ["AUTH_SIGNING_KEY"], message: "required in production" });
     }

@@ -20,6 +20,7 @@ import { badUserInput, type Logger } from "@boxoffice/service-kit";
 import DataLoader from "dataloader";
 import { GraphQLError } from "graphql";
 import { checkNewPassword, hashPassword, normaliseEmail, verifyPassword } from "./credentials.ts";
+import type { AuthThrottle } from "./auth-throttle.ts";
 import type { PrismaClient } from "./db.ts";
 import type { User } from "./generated/prisma/client.ts";
 
@@ -46,8 +47,22 @@ export interface AccountsServices {
   cookies: SessionCookies;
   verifier: Verifier;
   logger: Logger;
-  signUp(input: { email: string; password: string }): Promise<{ user: User; issued: IssuedSessionToken }>;
-  signIn(input: { email: string; password: string }): Promise<{ user: User; issued: IssuedSessionToken }>;
+  /**
+   * Creates an account and signs in. `clientAddress` is throttled first (auth-throttle.ts).
+   * @throws GraphQLError RATE_LIMITED (retryAfter), BAD_USER_INPUT.
+   */
+  signUp(
+    input: { email: string; password: string },
+    clientAddress?: string,
+  ): Promise<{ user: User; issued: IssuedSessionToken }>;
+  /**
+   * Checks the password (argon2id) and starts a session; throttled per account and address first.
+   * @throws GraphQLError RATE_LIMITED (retryAfter), UNAUTHENTICATED.
+   */
+  signIn(
+    input: { email: string; password: string },
+    clientAddress?: string,
+  ): Promise<{ user: User; issued: IssuedSessionToken }>;
   /** Revokes the session and publishes `session.revoked`; false when it was already revoked. */
   signOut(sessionId: string, userId: string): Promise<boolean>;
   /** A DataLoader per request: batches `User` lookups by id into one query. */
@@ -72,6 +87,8 @@ export async function createAccountsServices(
   logger: Logger,
   /** Where `user.*` and `session.*` events go (default `boxofficeRegistry`: the standard topics). */
   registry: EventRegistry<BoxofficeEventDefinition> = boxofficeRegistry,
+  /** Sign-in/sign-up throttling (auth-throttle.ts); none in unit tests that do not exercise it. */
+  throttle?: AuthThrottle,
 ): Promise<AccountsServices> {
   const publisher = createPublisher({ registry, producer: PRODUCER });
   const currentKey = auth.signingKey
@@ -96,6 +113,7 @@ export async function createAccountsServices(
     audience: auth.audience,
     keys: { jwks: signer.jwks() },
     cookies,
+    maxSessionLifetimeSec: auth.ttlSeconds,
     isRevoked: async (sessionId) => {
       const session = await prisma.session.findUnique({
         where: { id: sessionId },
@@ -120,7 +138,8 @@ export async function createAccountsServices(
     cookies,
     verifier,
     logger,
-    async signUp(input) {
+    async signUp(input, clientAddress = "unknown") {
+      await throttle?.beforeSignUp(clientAddress);
       const email = normaliseEmail(input.email);
       checkNewPassword(input.password, email);
       const passwordHash = await hashPassword(input.password);
@@ -146,7 +165,11 @@ export async function createAccountsServices(
       }
       return { user, issued: await startSession(user) };
     },
-    async signIn(input) {
+    async signIn(input, clientAddress = "unknown") {
+      // The account key is what the client typed (trimmed, lower-cased), so unknown and malformed
+      // addresses are throttled like real ones: the answer tells nothing about which exist.
+      const account = input.email.trim().toLowerCase().slice(0, 320);
+      await throttle?.beforeSignIn(account, clientAddress);
       let email: string | undefined;
       try {
         email = normaliseEmail(input.email);
@@ -157,8 +180,10 @@ export async function createAccountsServices(
       const ok = await verifyPassword(user?.passwordHash, input.password);
       // One message for an unknown e-mail and a wrong password: no account enumeration.
       if (!user || !ok) {
+        await throttle?.signInFailed(account, clientAddress);
         throw new GraphQLError("Invalid e-mail or password.", { extensions: { code: "UNAUTHENTICATED" } });
       }
+      await throttle?.signInSucceeded(account, clientAddress);
       return { user, issued: await startSession(user) };
     },
     async signOut(sessionId, userId) {

@@ -21,6 +21,8 @@ beforeAll(async () => {
     DATABASE_URL: db.url,
     KAFKA_BROKERS: process.env.KAFKA_BROKERS,
     ACCOUNTS_PORT: "0",
+    // Throttling has its own tests (throttle.test.ts); these sign up many users from one address.
+    ACCOUNTS_SIGNUP_PER_ADDRESS: "10000",
   });
   app = await startAccounts(env, createLogger("accounts", "silent"), { onQuery: (sql) => queries.push(sql) });
   url = app.service.url;

@@ -14,6 +14,7 @@ import {
   startService,
   type Logger,
   type RunningService,
+  kafkaSecurity,
 } from "@boxoffice/service-kit";
 import type { SessionDenylist } from "@boxoffice/service-kit/denylist";
 import { createSubgraphAuth } from "@boxoffice/service-kit/subgraph-auth";
@@ -75,6 +76,7 @@ export async function startOrders(
   await prisma.$queryRaw`SELECT 1`;
 
   const kafka = await connectKafka({
+    security: kafkaSecurity(env),
     clientId: PRODUCER,
     brokers: env.KAFKA_BROKERS,
     registry,
@@ -93,7 +95,10 @@ export async function startOrders(
     logger: log,
   });
   const { denylist, verifier } = sessionAuth;
-  const services = createOrdersServices(prisma, verifier, publisher, logger, env.ORDER_EXPIRATION_SECONDS);
+  const services = createOrdersServices(prisma, verifier, publisher, logger, env.ORDER_EXPIRATION_SECONDS, {
+    maxPendingPerBuyer: env.ORDERS_MAX_PENDING_PER_BUYER,
+    reorderCooldownSeconds: env.ORDERS_REORDER_COOLDOWN_SECONDS,
+  });
   const tickets = createTicketReplicaConsumer({ service: namespace, kafka, prisma, registry, logger: log });
   const payments = createPaymentsConsumer({
     service: namespace,
@@ -127,6 +132,7 @@ export async function startOrders(
   const service = await startService<OrdersContext>({
     name: "orders",
     port: env.ORDERS_PORT,
+    gatewaySecret: env.GATEWAY_SHARED_SECRET,
     host: env.ORDERS_HOST,
     logger,
     schema: buildSubgraphSchema({ typeDefs, resolvers }),

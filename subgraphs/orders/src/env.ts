@@ -1,4 +1,4 @@
-import { envFields, loadEnv } from "@boxoffice/service-kit";
+import { envFields, kafkaSecurityIssues, loadEnv } from "@boxoffice/service-kit";
 import { z } from "zod";
 
 const schema = z
@@ -15,6 +15,10 @@ const schema = z
     /** Partitions and replicas of the topics this service declares at start (see envFields). */
     KAFKA_TOPIC_PARTITIONS: envFields.kafkaTopicPartitions,
     KAFKA_REPLICATION_FACTOR: envFields.kafkaReplicationFactor,
+    /** KAFKA_SSL, KAFKA_SSL_CA_FILE, KAFKA_SASL_MECHANISM/USERNAME/PASSWORD: see service-kit envFields. */
+    ...envFields.kafkaSecurity,
+    /** The gateway's shared secret: when set, this subgraph answers only the gateway. Required in production. */
+    GATEWAY_SHARED_SECRET: envFields.gatewaySecret,
     /** `iss` of session tokens: the accounts subgraph's AUTH_ISSUER. */
     AUTH_ISSUER: z.string().min(1).default("boxoffice-accounts"),
     /** `aud` of session tokens: the accounts subgraph's AUTH_AUDIENCE. */
@@ -38,6 +42,11 @@ const schema = z
      * AUTH_INSECURE_DEV_COOKIES. Refused in production; defaults to on only when NODE_ENV=development.
      */
     AUTH_INSECURE_DEV_COOKIES: z.stringbool().optional(),
+    /**
+     * Longest session a token may grant, in seconds: the accounts subgraph's AUTH_SESSION_TTL_SECONDS
+     * (set both from one value). A signed token with a longer `exp − iat`, or an older `iat`, is refused.
+     */
+    AUTH_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(28_800),
     /** How long a PENDING order reserves its ticket before the expiration worker cancels it, in seconds (1 s to 24 h). */
     ORDER_EXPIRATION_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
     /**
@@ -47,10 +56,23 @@ const schema = z
      * instead of arriving to a cancelled order and being refunded.
      */
     ORDER_EXPIRATION_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+    /** Most PENDING orders one buyer may hold at once (fair inventory; 1 to 1000). */
+    ORDERS_MAX_PENDING_PER_BUYER: z.coerce.number().int().min(1).max(1000).default(3),
+    /**
+     * Seconds after a buyer's order is cancelled (by them or by expiry) before the same buyer may order
+     * the same ticket again (0 to 1 day); stops cancel-then-reorder from holding a ticket forever.
+     */
+    ORDERS_REORDER_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
     /** How often the expiration worker looks for due orders, in milliseconds (50 ms to 1 min). */
     ORDER_EXPIRATION_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   })
   .superRefine((env, ctx) => {
+    for (const issue of kafkaSecurityIssues(env)) {
+      ctx.addIssue({ code: "custom", path: [issue.path], message: issue.message });
+    }
+    if (env.NODE_ENV === "production" && !env.GATEWAY_SHARED_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["GATEWAY_SHARED_SECRET"], message: "required in production" });
+    }
     if (env.NODE_ENV === "production" && env.AUTH_INSECURE_DEV_COOKIES) {
       ctx.addIssue({
         code: "custom",

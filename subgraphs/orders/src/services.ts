@@ -27,6 +27,8 @@ export interface OrdersServices {
   logger: Logger;
   /** How long a new order reserves its ticket, in seconds (ORDER_EXPIRATION_SECONDS). */
   expirationSeconds: number;
+  /** The fair-inventory rules createOrder applies (see {@link FairInventory}). */
+  fairness: FairInventory;
   /**
    * Creates a PENDING order (version 1) of `ticketId` for `buyerId`, priced from the ticket replica,
    * expiring `expirationSeconds` from now, and writes `order.created`.
@@ -36,7 +38,10 @@ export interface OrdersServices {
    *   `retryable: true`, `reason: NOT_YET_REPLICATED`); FORBIDDEN when the buyer is the seller; CONFLICT with
    *   `extensions.reason` TICKET_SOLD (sold, per replica or a COMPLETED order) or TICKET_RESERVED (a
    *   PENDING order holds it — also what the loser of a concurrent race gets, from the partial unique
-   *   index `orders_ticket_pending_key`). Nothing is written on any error.
+   *   index `orders_ticket_pending_key`), PENDING_ORDER_LIMIT (the buyer already holds
+   *   `fairness.maxPendingPerBuyer` PENDING orders; `extensions.limit`) or REORDER_COOLDOWN (the buyer's
+   *   own order of this ticket was cancelled less than `fairness.reorderCooldownSeconds` ago;
+   *   `extensions.retryAfter` in seconds). Nothing is written on any error.
    */
   createOrder(buyerId: string, ticketId: string): Promise<Order>;
   /**
@@ -64,8 +69,26 @@ export interface OrdersServices {
   orderLoader(): DataLoader<string, Order | null>;
 }
 
+/**
+ * Fair inventory: one buyer must not be able to hold every ticket. Reservations are free, so without
+ * a bound one account reserves the whole catalogue (OWASP API6:2023, "unrestricted access to
+ * sensitive business flows"), and cancel-then-reorder would renew a hold forever.
+ */
+export interface FairInventory {
+  /** Most PENDING orders one buyer may hold at once (ORDERS_MAX_PENDING_PER_BUYER, default 3). */
+  maxPendingPerBuyer: number;
+  /**
+   * Seconds after a buyer's order of a ticket is cancelled (by the buyer or by expiry) before that
+   * buyer may order the same ticket again (ORDERS_REORDER_COOLDOWN_SECONDS, default 300); other
+   * buyers may order it at once.
+   */
+  reorderCooldownSeconds: number;
+}
+
+export const DEFAULT_FAIRNESS: FairInventory = { maxPendingPerBuyer: 3, reorderCooldownSeconds: 300 };
+
 /** A typed `CONFLICT` error: the request is valid but the state forbids it now. */
-function conflict(message: string, extensions: Record<string, string>): GraphQLError {
+function conflict(message: string, extensions: Record<string, string | number>): GraphQLError {
   return new GraphQLError(message, { extensions: { code: "CONFLICT", ...extensions } });
 }
 
@@ -76,6 +99,47 @@ function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
 }
 
+type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
+
+/**
+ * Applies {@link FairInventory} inside createOrder's transaction. A transaction-scoped advisory lock
+ * per buyer serialises one buyer's concurrent createOrder calls, so two at once cannot both see
+ * `max − 1` PENDING orders and both insert (the count is read after the lock, under READ COMMITTED,
+ * so it includes what the other committed). Other buyers are not blocked.
+ * @throws GraphQLError CONFLICT PENDING_ORDER_LIMIT or REORDER_COOLDOWN.
+ */
+async function checkFairness(
+  tx: Tx,
+  buyerId: string,
+  ticketId: string,
+  fairness: FairInventory,
+): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`orders.buyer:${buyerId}`}, 0))`;
+  const pending = await tx.order.count({ where: { buyerId, status: "PENDING" } });
+  if (pending >= fairness.maxPendingPerBuyer) {
+    throw conflict(
+      `You already hold ${fairness.maxPendingPerBuyer} unpaid orders: pay or cancel one first.`,
+      { reason: "PENDING_ORDER_LIMIT", limit: fairness.maxPendingPerBuyer },
+    );
+  }
+  const since = new Date(Date.now() - fairness.reorderCooldownSeconds * 1000);
+  const recent = await tx.order.findFirst({
+    where: { buyerId, ticketId, status: "CANCELLED", updatedAt: { gt: since } },
+    orderBy: { updatedAt: "desc" },
+    select: { updatedAt: true },
+  });
+  if (recent) {
+    const retryAfter = Math.max(
+      1,
+      Math.ceil((recent.updatedAt.getTime() + fairness.reorderCooldownSeconds * 1000 - Date.now()) / 1000),
+    );
+    throw conflict("Your order of this ticket was cancelled moments ago; others may order it first.", {
+      reason: "REORDER_COOLDOWN",
+      retryAfter,
+    });
+  }
+}
+
 /** Builds the orders services around a Prisma client, a verifier and the event publisher. */
 export function createOrdersServices(
   prisma: PrismaClient,
@@ -83,6 +147,7 @@ export function createOrdersServices(
   publisher: Publisher<BoxofficeEventDefinition>,
   logger: Logger,
   expirationSeconds: number,
+  fairness: FairInventory = DEFAULT_FAIRNESS,
   /** How long `createOrder` waits for a recently listed ticket to reach the replica, ms. */
   replicaWaitMs = DEFAULT_REPLICA_WAIT_MS,
 ): OrdersServices {
@@ -91,6 +156,7 @@ export function createOrdersServices(
     verifier,
     logger,
     expirationSeconds,
+    fairness,
 
     async createOrder(buyerId, rawTicketId) {
       const ticketId = parseId(rawTicketId, "ticketId", "ticket");
@@ -122,6 +188,7 @@ export function createOrdersServices(
             throw conflict("This ticket is already sold.", { reason: "TICKET_SOLD" });
           }
           if (holder) throw reserved();
+          await checkFairness(tx, buyerId, ticketId, fairness);
           // A RESERVED replica without a PENDING order here is a release not replicated yet: this
           // subgraph's orders table, not the replica, decides who holds a ticket.
           const order = await tx.order.create({

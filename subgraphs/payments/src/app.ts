@@ -14,6 +14,7 @@ import {
   startService,
   type Logger,
   type RunningService,
+  kafkaSecurity,
 } from "@boxoffice/service-kit";
 import type { SessionDenylist } from "@boxoffice/service-kit/denylist";
 import { createSubgraphAuth } from "@boxoffice/service-kit/subgraph-auth";
@@ -84,6 +85,7 @@ export async function startPayments(
   await prisma.$queryRaw`SELECT 1`;
 
   const kafka = await connectKafka({
+    security: kafkaSecurity(env),
     clientId: PRODUCER,
     brokers: env.KAFKA_BROKERS,
     registry,
@@ -148,6 +150,7 @@ export async function startPayments(
   const service = await startService<PaymentsContext>({
     name: "payments",
     port: env.PAYMENTS_PORT,
+    gatewaySecret: env.GATEWAY_SHARED_SECRET,
     host: env.PAYMENTS_HOST,
     logger,
     schema: buildSubgraphSchema({ typeDefs, resolvers }),

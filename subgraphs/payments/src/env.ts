@@ -1,4 +1,4 @@
-import { envFields, loadEnv } from "@boxoffice/service-kit";
+import { envFields, kafkaSecurityIssues, loadEnv } from "@boxoffice/service-kit";
 import { z } from "zod";
 
 const schema = z
@@ -15,6 +15,10 @@ const schema = z
     /** Partitions and replicas of the topics this service declares at start (see envFields). */
     KAFKA_TOPIC_PARTITIONS: envFields.kafkaTopicPartitions,
     KAFKA_REPLICATION_FACTOR: envFields.kafkaReplicationFactor,
+    /** KAFKA_SSL, KAFKA_SSL_CA_FILE, KAFKA_SASL_MECHANISM/USERNAME/PASSWORD: see service-kit envFields. */
+    ...envFields.kafkaSecurity,
+    /** The gateway's shared secret: when set, this subgraph answers only the gateway. Required in production. */
+    GATEWAY_SHARED_SECRET: envFields.gatewaySecret,
     /**
      * The payment provider. Only the built-in deterministic `sandbox` exists (src/providers/sandbox.ts);
      * it never moves money, so it is refused in production.
@@ -57,8 +61,19 @@ const schema = z
      * AUTH_INSECURE_DEV_COOKIES. Refused in production; defaults to on only when NODE_ENV=development.
      */
     AUTH_INSECURE_DEV_COOKIES: z.stringbool().optional(),
+    /**
+     * Longest session a token may grant, in seconds: the accounts subgraph's AUTH_SESSION_TTL_SECONDS
+     * (set both from one value). A signed token with a longer `exp − iat`, or an older `iat`, is refused.
+     */
+    AUTH_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(28_800),
   })
   .superRefine((env, ctx) => {
+    for (const issue of kafkaSecurityIssues(env)) {
+      ctx.addIssue({ code: "custom", path: [issue.path], message: issue.message });
+    }
+    if (env.NODE_ENV === "production" && !env.GATEWAY_SHARED_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["GATEWAY_SHARED_SECRET"], message: "required in production" });
+    }
     if (env.NODE_ENV === "production" && env.AUTH_INSECURE_DEV_COOKIES) {
       ctx.addIssue({
         code: "custom",

@@ -8,6 +8,7 @@ import {
   startService,
   type Logger,
   type RunningService,
+  kafkaSecurity,
 } from "@boxoffice/service-kit";
 import type { SessionDenylist } from "@boxoffice/service-kit/denylist";
 import { createSubgraphAuth } from "@boxoffice/service-kit/subgraph-auth";
@@ -88,6 +89,7 @@ export async function startStorefront(
   }
 
   const kafka = await connectKafka({
+    security: kafkaSecurity(env),
     clientId: "storefront",
     brokers: env.KAFKA_BROKERS,
     registry,
@@ -122,6 +124,7 @@ export async function startStorefront(
   const service = await startService<StorefrontContext>({
     name: "storefront",
     port: env.STOREFRONT_PORT,
+    gatewaySecret: env.GATEWAY_SHARED_SECRET,
     host: env.STOREFRONT_HOST,
     logger,
     schema: buildSubgraphSchema({ typeDefs, resolvers }),

@@ -16,7 +16,7 @@
  * `LOG_LEVEL`; src/env.ts). Exit codes: 0 rebuilt; 1 failed (safe to run again); 2 bad usage.
  */
 import { createKafka } from "@boxoffice/events";
-import { createLogger, eventNames, eventsLogger } from "@boxoffice/service-kit";
+import { createLogger, eventNames, eventsLogger, kafkaSecurity } from "@boxoffice/service-kit";
 import { Command, InvalidArgumentError } from "commander";
 import { createPrisma } from "./db.ts";
 import { storefrontEnv } from "./env.ts";
@@ -50,6 +50,7 @@ const program = new Command()
       clientId: "storefront-rebuild",
       brokers: env.KAFKA_BROKERS,
       logger: eventsLogger(logger),
+      ...kafkaSecurity(env),
     });
     const prisma = createPrisma(env.DATABASE_URL);
     let lock: ReadModelLock | undefined;

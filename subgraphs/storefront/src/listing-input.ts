@@ -19,6 +19,12 @@ export interface ListingCursor {
 }
 
 const CURSOR_PREFIX = "l1:";
+/**
+ * Latest `listed_at` a cursor may name: 9999-12-31T23:59:59.999999Z in µs. A cursor before 1970 or
+ * beyond this is not one we made, and PostgreSQL's timestamptz arithmetic on it can fail (SQLSTATE
+ * 22008, "timestamp out of range") — an internal error instead of the client's BAD_USER_INPUT.
+ */
+const CURSOR_MAX_MICROS = 253_402_300_799_999_999n;
 
 /**
  * The opaque cursor of a listing: base64url of `l1:<µs since epoch>:<id>`. Microseconds, not a
@@ -37,9 +43,27 @@ export function decodeCursor(raw: string): ListingCursor {
   const invalid = () => badUserInput("after is not a listings cursor.", "after");
   if (raw.length > 200 || !/^[A-Za-z0-9_-]+$/.test(raw)) throw invalid();
   const text = Buffer.from(raw, "base64url").toString("utf8");
-  const match = /^l1:(-?\d{1,18}):([0-9a-f-]{36})$/.exec(text);
+  const match = /^l1:(\d{1,18}):([0-9a-f-]{36})$/.exec(text);
   if (!match?.[1] || !match[2] || !isUuid(match[2])) throw invalid();
-  return { listedAtMicros: BigInt(match[1]), id: match[2] };
+  const listedAtMicros = BigInt(match[1]);
+  if (listedAtMicros > CURSOR_MAX_MICROS) throw invalid();
+  return { listedAtMicros, id: match[2] };
+}
+
+/** Page size bounds of a user's `orders` and `sales.items` (newest first). */
+export const HISTORY_MAX = 100;
+export const HISTORY_DEFAULT = 50;
+
+/**
+ * The `first` of `User.orders` / `Sales.items`: default 50.
+ * @throws GraphQLError BAD_USER_INPUT (field `first`) outside 1–100.
+ */
+export function parseHistoryFirst(first: number | null | undefined): number {
+  const size = first ?? HISTORY_DEFAULT;
+  if (!Number.isInteger(size) || size < 1 || size > HISTORY_MAX) {
+    throw badUserInput(`first must be from 1 to ${HISTORY_MAX}.`, "first");
+  }
+  return size;
 }
 
 /** The validated `listings` arguments. */

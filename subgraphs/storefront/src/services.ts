@@ -13,7 +13,7 @@ import DataLoader from "dataloader";
 import type { PrismaClient } from "./db.ts";
 import { Prisma } from "./generated/prisma/client.ts";
 import { isUuid } from "./ids.ts";
-import { encodeCursor, parseListingsArgs, type ListingsArgs } from "./listing-input.ts";
+import { encodeCursor, HISTORY_MAX, parseListingsArgs, type ListingsArgs } from "./listing-input.ts";
 
 /** An entity by key only (`User`, `Ticket`): the other fields are resolved by the field resolvers. */
 export interface EntityRef {
@@ -96,9 +96,12 @@ export interface StorefrontServices {
    * @throws GraphQLError BAD_USER_INPUT, see listing-input.ts `parseListingsArgs`.
    */
   listings(args: ListingsArgs): Promise<ListingsPage>;
-  /** `buyerId`'s orders, newest first (all of them: a person's history is small). */
-  purchasesOf(buyerId: string): Promise<PurchaseRow[]>;
-  /** `sellerId`'s sold tickets, newest first, and revenue per currency. */
+  /** `buyerId`'s `first` newest orders, newest first (`first` validated by the caller, 1–100). */
+  purchasesOf(buyerId: string, first: number): Promise<PurchaseRow[]>;
+  /**
+   * `sellerId`'s 100 newest sold tickets (the most `Sales.items(first:)` may show), and the revenue per
+   * currency over every sale (aggregated in SQL, not from the page).
+   */
   salesOf(sellerId: string): Promise<SalesSummary>;
   /** A DataLoader per request: ticket id → availability, null for a ticket the read model does not know. */
   availabilityLoader(): DataLoader<string, Availability | null>;
@@ -173,14 +176,15 @@ export function createStorefrontServices(
       return { items, endCursor: items.at(-1)?.cursor ?? null, hasNextPage };
     },
 
-    async purchasesOf(buyerId) {
+    async purchasesOf(buyerId, first) {
       return prisma.$queryRaw<PurchaseRow[]>`
         SELECT o.id::text AS "orderId", o.ticket_id::text AS "ticketId", o.status::text AS status,
                o.amount_minor AS "amountMinor", o.currency::text AS currency, o.placed_at AS "placedAt",
                l.title AS "ticketTitle", l.price_minor AS "ticketPriceMinor", l.currency::text AS "ticketCurrency"
         FROM orders o LEFT JOIN listings l ON l.id = o.ticket_id
         WHERE o.buyer_id = ${buyerId}::uuid
-        ORDER BY o.placed_at DESC, o.id DESC`;
+        ORDER BY o.placed_at DESC, o.id DESC
+        LIMIT ${first}`;
     },
 
     async salesOf(sellerId) {
@@ -190,13 +194,17 @@ export function createStorefrontServices(
                o.placed_at AS "soldAt"
         FROM orders o JOIN listings l ON l.id = o.ticket_id
         WHERE l.seller_id = ${sellerId}::uuid AND o.status = 'COMPLETED'
-        ORDER BY o.placed_at DESC, o.id DESC`;
-      const totals = new Map<string, number>();
-      for (const sale of items)
-        totals.set(sale.currency, (totals.get(sale.currency) ?? 0) + sale.amountMinor);
-      const totalRevenue = [...totals.entries()]
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([currency, amountMinor]) => ({ currency, amountMinor }));
+        ORDER BY o.placed_at DESC, o.id DESC
+        LIMIT ${HISTORY_MAX}`;
+      const totals = await prisma.$queryRaw<Array<{ currency: string; amountMinor: bigint }>>`
+        SELECT o.currency::text AS currency, sum(o.amount_minor)::bigint AS "amountMinor"
+        FROM orders o JOIN listings l ON l.id = o.ticket_id
+        WHERE l.seller_id = ${sellerId}::uuid AND o.status = 'COMPLETED'
+        GROUP BY o.currency ORDER BY o.currency COLLATE "C"`;
+      const totalRevenue = totals.map(({ currency, amountMinor }) => ({
+        currency,
+        amountMinor: Number(amountMinor),
+      }));
       return { items, totalRevenue };
     },
 

@@ -213,6 +213,9 @@ describe("listings", () => {
     [{ after: "not a cursor" }, "after"],
     [{ after: Buffer.from("l1:123:not-a-uuid").toString("base64url") }, "after"],
     [{ after: Buffer.from(`x9:1:${randomUUID()}`).toString("base64url") }, "after"],
+    // Well-formed but out of timestamptz's range: was SQLSTATE 22008, an INTERNAL_SERVER_ERROR.
+    [{ after: Buffer.from(`l1:-999999999999999999:${randomUUID()}`).toString("base64url") }, "after"],
+    [{ after: Buffer.from(`l1:999999999999999999:${randomUUID()}`).toString("base64url") }, "after"],
     [{ filter: { minPrice: -1 } }, "filter.minPrice"],
     [{ filter: { minPrice: 10, maxPrice: 5 } }, "filter.minPrice"],
     [{ filter: { search: "x".repeat(201) } }, "filter.search"],

@@ -14,6 +14,7 @@ import {
   startService,
   type Logger,
   type RunningService,
+  kafkaSecurity,
 } from "@boxoffice/service-kit";
 import type { SessionDenylist } from "@boxoffice/service-kit/denylist";
 import { createSubgraphAuth } from "@boxoffice/service-kit/subgraph-auth";
@@ -67,6 +68,7 @@ export async function startTickets(
   await prisma.$queryRaw`SELECT 1`;
 
   const kafka = await connectKafka({
+    security: kafkaSecurity(env),
     clientId: PRODUCER,
     brokers: env.KAFKA_BROKERS,
     registry,
@@ -109,6 +111,7 @@ export async function startTickets(
   const service = await startService<TicketsContext>({
     name: "tickets",
     port: env.TICKETS_PORT,
+    gatewaySecret: env.GATEWAY_SHARED_SECRET,
     host: env.TICKETS_HOST,
     logger,
     schema: buildSubgraphSchema({ typeDefs, resolvers }),

@@ -63,6 +63,10 @@ export interface HarnessOptions {
   expirationPollMs?: number;
   /** Run the app's own expiration worker (default true). */
   expirationWorker?: boolean;
+  /** ORDERS_MAX_PENDING_PER_BUYER (default 1000 here; 3 in production). */
+  maxPendingPerBuyer?: number;
+  /** ORDERS_REORDER_COOLDOWN_SECONDS (default 0 here; 300 in production). */
+  reorderCooldownSeconds?: number;
 }
 
 /** Starts an orders subgraph for one test file. */
@@ -85,6 +89,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     AUTH_JWKS_URL: accountsUrl().replace(/\/graphql$/, "/.well-known/jwks.json"),
     ...(options.expirationSeconds ? { ORDER_EXPIRATION_SECONDS: String(options.expirationSeconds) } : {}),
     ...(options.expirationPollMs ? { ORDER_EXPIRATION_POLL_MS: String(options.expirationPollMs) } : {}),
+    // Tests of other rules place many orders per buyer; fair-inventory.test.ts sets these itself.
+    ORDERS_MAX_PENDING_PER_BUYER: String(options.maxPendingPerBuyer ?? 1000),
+    ORDERS_REORDER_COOLDOWN_SECONDS: String(options.reorderCooldownSeconds ?? 0),
     // Tests of expiry mean expiresAt itself; the grace period has its own test.
     ORDER_EXPIRATION_GRACE_SECONDS: String(options.expirationGraceSeconds ?? 0),
   });

@@ -3,6 +3,7 @@ import { Listing, ListingConnection, ListingEdge } from "./listing.ts";
 import { Purchase } from "./purchase.ts";
 import { listings } from "./query-listings.ts";
 import { Sale } from "./sale.ts";
+import { Sales } from "./sales.ts";
 import { Ticket } from "./ticket.ts";
 import { User } from "./user.ts";
 
@@ -13,6 +14,7 @@ export const resolvers: Resolvers = {
   ListingEdge,
   Purchase,
   Sale,
+  Sales,
   Ticket,
   User,
 };

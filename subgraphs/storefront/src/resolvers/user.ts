@@ -1,5 +1,6 @@
 import type { StorefrontContext } from "../context.ts";
 import type { UserResolvers } from "../generated/graphql.ts";
+import { parseHistoryFirst } from "../listing-input.ts";
 
 /** Is the caller the user `id`? (ids compared case-insensitively: both are UUIDs). */
 function isSelf(ctx: StorefrontContext, id: string): boolean {
@@ -15,7 +16,9 @@ function isSelf(ctx: StorefrontContext, id: string): boolean {
  */
 export const User: UserResolvers = {
   __resolveReference: (reference) => ({ id: reference.id }),
-  orders: (user, _args, ctx) =>
-    isSelf(ctx, user.id) ? ctx.services.purchasesOf(user.id.toLowerCase()) : null,
+  orders: (user, { first }, ctx) => {
+    const size = parseHistoryFirst(first);
+    return isSelf(ctx, user.id) ? ctx.services.purchasesOf(user.id.toLowerCase(), size) : null;
+  },
   sales: (user, _args, ctx) => (isSelf(ctx, user.id) ? ctx.services.salesOf(user.id.toLowerCase()) : null),
 };
