@@ -22,6 +22,7 @@ import { ApolloArmor } from "@escape.tech/graphql-armor";
 import cors from "cors";
 import express from "express";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { disableApolloTelemetry } from "./env.ts";
 
 /** Per-request context at the gateway: the client's request and response, and the request id. */
 export interface GatewayContext {
@@ -252,7 +253,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
  * Starts the gateway: `@apollo/gateway` over a static supergraph SDL, Apollo Server 5 on Express 5
  * at `/graphql`, CORS with credentials for an allowlist, CSRF prevention, query limits, masked
  * errors (typed subgraph codes such as UNAUTHENTICATED survive), and the Apollo Sandbox landing
- * page (with cookies) outside production.
+ * page (with cookies) outside production. It sends nothing to Apollo (`disableApolloTelemetry`).
  *
  * @throws Error when `corsOrigins` contains `*`, or the supergraph is invalid, or the port is taken.
  */
@@ -264,6 +265,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const { logger } = options;
+  disableApolloTelemetry();
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     logger,
