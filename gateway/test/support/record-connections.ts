@@ -15,8 +15,8 @@ const file = process.env.RECORD_CONNECTIONS_FILE;
 if (!file) throw new Error("RECORD_CONNECTIONS_FILE is required");
 const record = (entry: Record<string, unknown>) => appendFileSync(file, `${JSON.stringify(entry)}\n`);
 
-type Connect = typeof net.Socket.prototype.connect;
-const connect: Connect = net.Socket.prototype.connect;
+// Taken unbound on purpose: the wrapper calls it with the socket as `this`.
+const connect = Reflect.get(net.Socket.prototype, "connect") as (...a: unknown[]) => net.Socket;
 net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
   // Node calls it as connect(options | port[, host] | path[, listener]) or with its normalized array.
   const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
@@ -28,14 +28,14 @@ net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
   } else {
     record({ kind: "tcp", host: typeof args[1] === "string" ? args[1] : "localhost", port: Number(first) });
   }
-  return (connect as (...a: unknown[]) => net.Socket).apply(this, args);
-} as Connect;
+  return connect.apply(this, args);
+};
 
 type Send = typeof dgram.Socket.prototype.send;
-const send: Send = dgram.Socket.prototype.send;
+const send = Reflect.get(dgram.Socket.prototype, "send") as (...a: unknown[]) => void;
 dgram.Socket.prototype.send = function (this: dgram.Socket, ...args: unknown[]) {
   record({ kind: "udp", args: args.filter((a) => typeof a === "string" || typeof a === "number") });
-  return (send as (...a: unknown[]) => void).apply(this, args);
+  send.apply(this, args);
 } as Send;
 
 const lookup = dns.lookup;

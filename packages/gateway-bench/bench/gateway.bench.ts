@@ -60,6 +60,8 @@ interface Scenario {
 
 interface Figures {
   rps: number;
+  /** Failures by kind: socket errors, timeouts (10 s), non-2xx answers, GraphQL `errors`. */
+  detail: string;
   /** Mean latency, ms, with sub-millisecond resolution (autocannon's percentiles are whole ms). */
   mean: number;
   p50: number;
@@ -137,6 +139,7 @@ async function load(
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx + (result.mismatches ?? 0),
+    detail: `${result.errors} socket, ${result.timeouts} timeouts, ${result.non2xx} non-2xx, ${result.mismatches ?? 0} GraphQL`,
   };
 }
 
@@ -156,8 +159,14 @@ async function waitHealthy(url: string, child: ChildProcess, output: string[]): 
 
 const profDir = CPU_PROF ? path.resolve(CPU_PROF) : undefined;
 if (profDir) await mkdir(profDir, { recursive: true });
-const profArgs = (name: string) =>
-  profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+/** Profiled processes load cpu-profile.js (Node 20 refuses `--cpu-prof` in NODE_OPTIONS). */
+const profEnv = (name: string): Record<string, string> =>
+  profDir
+    ? {
+        NODE_OPTIONS: `--import ${path.join(here, "..", "cpu-profile.js")}`,
+        CPU_PROFILE_DIR: path.join(profDir, name),
+      }
+    : {};
 
 log(
   `load average before start: ${loadavg()
@@ -178,8 +187,8 @@ try {
     ...(profDir
       ? {
           processEnv: {
-            gateway: { NODE_OPTIONS: profArgs("gateway").join(" ") },
-            tickets: { NODE_OPTIONS: profArgs("tickets").join(" ") },
+            gateway: profEnv("gateway"),
+            tickets: profEnv("tickets"),
           },
         }
       : {}),
@@ -250,7 +259,6 @@ try {
   hive = spawn(
     process.execPath,
     [
-      ...profArgs("hive"),
       hiveBin,
       "supergraph",
       supergraphPath,
@@ -261,7 +269,10 @@ try {
       "--config-path",
       path.join(here, "hive-gateway.config.ts"),
     ],
-    { env: { ...process.env, NODE_ENV: "production" }, stdio: ["ignore", "pipe", "pipe"] },
+    {
+      env: { ...process.env, NODE_ENV: "production", ...profEnv("hive") },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
   );
   const keep = (chunk: Buffer) => {
     hiveOutput.push(chunk.toString());
@@ -312,7 +323,8 @@ try {
           results.set(k, [...(results.get(k) ?? []), figures]);
           log(
             `round ${round + 1} ${t.name.padEnd(9)} c=${String(connections).padEnd(3)} ${s.name}: ` +
-              `${figures.rps.toFixed(0)} req/s, mean ${figures.mean.toFixed(2)} ms, p50 ${figures.p50} ms, errors ${figures.errors}`,
+              `${figures.rps.toFixed(0)} req/s, mean ${figures.mean.toFixed(2)} ms, p50 ${figures.p50} ms, errors ${figures.errors}` +
+              (figures.errors ? ` (${figures.detail})` : ""),
           );
         }
       }
@@ -360,7 +372,7 @@ try {
   );
   out("|---|---:|---:|---:|---:|");
   for (const s of scenarios) {
-    const med = (c: number, t: Target["name"], f: keyof Figures) =>
+    const med = (c: number, t: Target["name"], f: Exclude<keyof Figures, "detail">) =>
       median((results.get(key(s, c, t)) ?? []).map((r) => r[f]));
     // At one connection requests are back to back, so the mean is exact where whole-ms p50s are not.
     const overhead = (t: Target["name"]) =>
