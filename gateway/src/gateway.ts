@@ -260,7 +260,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const { logger } = options;
   disableApolloTelemetry();
   // A stalled subgraph must not hold the client's request (and a gateway socket) forever.
-  const subgraphs = createSubgraphFetcher({ timeoutMs: options.subgraphTimeoutMs ?? 10_000 });
+  const subgraphs = createSubgraphFetcher({
+    timeoutMs: options.subgraphTimeoutMs ?? 10_000,
+    ignoredForDeduplication: [REQUEST_ID_HEADER],
+  });
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     logger,

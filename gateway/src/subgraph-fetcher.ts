@@ -9,6 +9,11 @@ export interface SubgraphFetcherOptions {
   timeoutMs: number;
   /** Most open connections per subgraph origin (default 64); further requests queue for one. */
   connectionsPerSubgraph?: number;
+  /**
+   * Headers that do not change a subgraph's answer and are left out of the deduplication key
+   * (the request id: a deduplicated fetch carries the first request's id). Lower case.
+   */
+  ignoredForDeduplication?: readonly string[];
 }
 
 export interface SubgraphFetcher {
@@ -75,7 +80,7 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
     // closing; a subgraph's `Keep-Alive: timeout=` hint still wins when shorter.
     keepAliveTimeout: 4_000,
   });
-  const fetcher = async (url: string, init?: Parameters<Fetcher>[1]): Promise<SubgraphResponse> => {
+  const send = async (url: string, init?: Parameters<Fetcher>[1]): Promise<SubgraphResponse> => {
     const signal = AbortSignal.timeout(options.timeoutMs);
     const res = await request(url, {
       dispatcher: agent,
@@ -91,6 +96,26 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
       else if (value !== undefined) headers.append(name, value);
     }
     return new SubgraphResponse(url, res.statusCode, headers, text);
+  };
+  // Identical subgraph queries in flight at the same moment (a popular page under load) are sent
+  // once and their answer shared, as Hive Gateway does by default. Only queries: a mutation always
+  // runs once per client request. The key holds every header sent (cookie and authorization
+  // included), so only requests of the same caller share an answer and its Set-Cookie.
+  const ignored = new Set(options.ignoredForDeduplication ?? []);
+  const inFlight = new Map<string, Promise<SubgraphResponse>>();
+  const fetcher = (url: string, init?: Parameters<Fetcher>[1]): Promise<SubgraphResponse> => {
+    const body = init?.body;
+    // @apollo/gateway serialises `{"query":"<operation>",…}`; subgraph queries start with `query` or `{`.
+    if (typeof body !== "string" || !/^\{"query":"(query\b|\{)/.test(body)) return send(url, init);
+    const headers = Object.entries(init?.headers ?? {})
+      .filter(([name]) => !ignored.has(name.toLowerCase()))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const key = `${url}\n${JSON.stringify(headers)}\n${body}`;
+    const pending = inFlight.get(key);
+    if (pending) return pending;
+    const started = send(url, init).finally(() => inFlight.delete(key));
+    inFlight.set(key, started);
+    return started;
   };
   return { fetcher: fetcher, close: () => agent.close() };
 }
