@@ -7,10 +7,11 @@
  * Starts (or reuses) the local engines, then the whole platform on free ports with its own database
  * and Kafka namespace, seeds it (20 listings, a buyer with an order), starts Hive Gateway on the same
  * supergraph file and the same running subgraphs, and drives each target with autocannon: every
- * query at BENCH_CONNECTIONS (50) connections and at 1 connection, BENCH_ROUNDS (3) rounds of
- * BENCH_SECONDS (5) s each, targets alternating (their order rotates each round). A response that is
+ * query at BENCH_CONNECTIONS (50) connections and at 1 connection, BENCH_ROUNDS (5) rounds of
+ * BENCH_SECONDS (4) s each, targets alternating (their order rotates each round). A response that is
  * not HTTP 2xx or carries GraphQL `errors` counts as an error. Printed: the median over rounds of
- * req/s, p50 and p99 latency (ms) and the errors per target, the ratio Boxoffice/Hive (req/s), the
+ * req/s, p50 and p99 latency (ms) over the rounds in which the target answered at all, the errors
+ * per target and the rounds in which it answered nothing (a starved machine), the ratio Boxoffice/Hive (req/s), the
  * gateway's p50 minus the direct subgraph's p50 at 1 connection, and each process's idle RSS after
  * the run. Everything shares this machine's cores: compare within one run, not across machines.
  */
@@ -34,8 +35,8 @@ import {
 } from "@boxoffice/platform";
 import autocannon from "autocannon";
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 const LISTINGS = 20;
@@ -99,6 +100,15 @@ function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/**
+ * Rounds in which at least one request completed. On a shared machine a target can get no CPU for
+ * a whole round (every request still in flight when it ends); such a round says nothing about the
+ * target, so medians leave it out and the table counts it as "stalled".
+ */
+function completed(runs: Figures[]): Figures[] {
+  return runs.filter((r) => r.rps > 0);
 }
 
 function rssMb(pid: number | undefined): number {
@@ -349,16 +359,17 @@ try {
     out();
     out(`## ${connections} connection${connections === 1 ? "" : "s"}`);
     out();
-    out("| query | target | req/s | mean ms | p50 ms | p99 ms | errors |");
-    out("|---|---|---:|---:|---:|---:|---:|");
+    out("| query | target | req/s | mean ms | p50 ms | p99 ms | errors | stalled rounds |");
+    out("|---|---|---:|---:|---:|---:|---:|---:|");
     for (const s of scenarios) {
       for (const t of targetsOf(s)) {
-        const runs = results.get(key(s, connections, t.name)) ?? [];
+        const all = results.get(key(s, connections, t.name)) ?? [];
+        const runs = completed(all);
         out(
           `| ${s.name} | ${t.name} | ${median(runs.map((r) => r.rps)).toFixed(0)} | ` +
             `${median(runs.map((r) => r.mean)).toFixed(2)} | ` +
             `${median(runs.map((r) => r.p50)).toFixed(1)} | ${median(runs.map((r) => r.p99)).toFixed(1)} | ` +
-            `${runs.reduce((n, r) => n + r.errors, 0)} |`,
+            `${all.reduce((n, r) => n + r.errors, 0)} | ${all.length - runs.length} |`,
         );
       }
     }
@@ -373,7 +384,7 @@ try {
   out("|---|---:|---:|---:|---:|");
   for (const s of scenarios) {
     const med = (c: number, t: Target["name"], f: Exclude<keyof Figures, "detail">) =>
-      median((results.get(key(s, c, t)) ?? []).map((r) => r[f]));
+      median(completed(results.get(key(s, c, t)) ?? []).map((r) => r[f]));
     // At one connection requests are back to back, so the mean is exact where whole-ms p50s are not.
     const overhead = (t: Target["name"]) =>
       s.direct
