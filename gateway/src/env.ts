@@ -62,3 +62,15 @@ export function subgraphUrlOverrides(env: GatewayEnv): Record<string, string> {
   }
   return out;
 }
+
+/**
+ * Turns off @apollo/gateway's anonymous usage-data exporter (2.14+). Unless
+ * `APOLLO_TELEMETRY_DISABLED` is `"true"` or `"1"` when `new ApolloGateway()` runs, the gateway
+ * probes cloud metadata addresses (169.254.169.254, 100.100.100.200, metadata.google.internal) and
+ * sends usage data to usage-reporting.api.apollographql.com (see `dist/index.js` of
+ * @apollo/gateway). Boxoffice sends nothing to third parties, so this is not configurable: call it
+ * before constructing the gateway. The library reads only the environment, hence the write here.
+ */
+export function disableApolloTelemetry(target: NodeJS.ProcessEnv = process.env): void {
+  target.APOLLO_TELEMETRY_DISABLED = "true";
+}

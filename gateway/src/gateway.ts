@@ -23,6 +23,8 @@ import cors from "cors";
 import express from "express";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { abusePlugins, sealedDataSource, type OperationBudget } from "./abuse.ts";
+import { disableApolloTelemetry } from "./env.ts";
+import { createSubgraphFetcher } from "./subgraph-fetcher.ts";
 
 /** Per-request context at the gateway: the client's request and response, and the request id. */
 export interface GatewayContext {
@@ -207,14 +209,6 @@ function unauthenticatedStatusPlugin(): ApolloServerPlugin<GatewayContext> {
   };
 }
 
-/**
- * Node's fetch with a deadline per subgraph request: a stalled subgraph must not hold the client's
- * request (and a gateway socket) forever.
- */
-function withTimeout(timeoutMs: number): typeof fetch {
-  return (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-}
-
 function isClientContext(context: unknown): context is GatewayContext {
   return (
     typeof context === "object" &&
@@ -225,8 +219,8 @@ function isClientContext(context: unknown): context is GatewayContext {
 
 /**
  * Talks to one subgraph: forwards the session and trace headers, and copies every `Set-Cookie`
- * of the subgraph's response to the client's response unchanged. Node's built-in fetch is the
- * fetcher because its `Headers.getSetCookie()` returns each cookie separately; joining them (as
+ * of the subgraph's response to the client's response unchanged. The fetcher answers with a
+ * `Headers` whose `getSetCookie()` returns each cookie separately; joining them (as
  * `get("set-cookie")` does) is ambiguous since `Expires=Wed, 21 Oct …` contains a comma (RFC 6265
  * §3 allows several Set-Cookie fields and forbids folding them).
  */
@@ -262,7 +256,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
  * Starts the gateway: `@apollo/gateway` over a static supergraph SDL, Apollo Server 5 on Express 5
  * at `/graphql`, CORS with credentials for an allowlist, CSRF prevention, query limits, masked
  * errors (typed subgraph codes such as UNAUTHENTICATED survive), and the Apollo Sandbox landing
- * page (with cookies) outside production.
+ * page (with cookies) outside production. It sends nothing to Apollo (`disableApolloTelemetry`).
  *
  * @throws Error when `corsOrigins` contains `*`, or the supergraph is invalid, or the port is taken.
  */
@@ -275,14 +269,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const { logger } = options;
   const SealedSubgraphDataSource = sealedDataSource(SubgraphDataSource, options.gatewaySecret);
+  disableApolloTelemetry();
+  // A stalled subgraph must not hold the client's request (and a gateway socket) forever.
+  const subgraphs = createSubgraphFetcher({
+    timeoutMs: options.subgraphTimeoutMs ?? 10_000,
+    ignoredForDeduplication: [REQUEST_ID_HEADER],
+  });
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     logger,
     buildService: ({ name, url }) =>
-      new SealedSubgraphDataSource({
-        url: options.urlOverrides?.[name] ?? url,
-        fetcher: withTimeout(options.subgraphTimeoutMs ?? 10_000),
-      }),
+      new SealedSubgraphDataSource({ url: options.urlOverrides?.[name] ?? url, fetcher: subgraphs.fetcher }),
   });
   const armor = new ApolloArmor({
     maxDepth: { n: limits.maxDepth, ignoreIntrospection: true },
@@ -367,6 +364,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     stop: async () => {
       await apollo.stop();
       await abuse.stop();
+      await subgraphs.close();
     },
   };
 }
