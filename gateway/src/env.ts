@@ -5,6 +5,9 @@ import { z } from "zod";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+/** Browser origins the gateway allows by default: the web client of `pnpm start` and Apollo Studio. */
+export const DEFAULT_CORS_ORIGINS = ["http://localhost:3000", "https://studio.apollographql.com"];
+
 const schema = z.object({
   NODE_ENV: envFields.nodeEnv,
   LOG_LEVEL: envFields.logLevel,
@@ -13,7 +16,7 @@ const schema = z.object({
   /** Supergraph SDL written by `pnpm --filter @boxoffice/gateway compose`. */
   GATEWAY_SUPERGRAPH_PATH: z.string().default(path.resolve(here, "../supergraph.graphql")),
   /** Browser origins allowed to call the gateway with credentials (CORS); never `*`. */
-  GATEWAY_CORS_ORIGINS: envFields.csv.default(["http://localhost:3000", "https://studio.apollographql.com"]),
+  GATEWAY_CORS_ORIGINS: envFields.csv.default(DEFAULT_CORS_ORIGINS),
   /** Per-subgraph URL overrides, e.g. SUBGRAPH_URL_ACCOUNTS=http://accounts:4001/graphql. */
   SUBGRAPH_URL_ACCOUNTS: z.url().optional(),
   SUBGRAPH_URL_TICKETS: z.url().optional(),
