@@ -70,6 +70,7 @@ async function start(options: { gatewayPort: string; webPort: string; seed?: boo
 
   let platform: Platform | undefined;
   let web: WebServer | undefined;
+  let webProblem = "";
   let starting: Promise<unknown> | undefined;
   const abort = new AbortController();
   let stopping = false;
@@ -104,13 +105,16 @@ async function start(options: { gatewayPort: string; webPort: string; seed?: boo
     }
     // The web client calls the gateway at `localhost`, the same site as its own origin, so the
     // SameSite=Lax session cookie travels with its credentialed CORS requests.
+    // The platform is useful without its example front end: a missing build or a taken port only warns.
     web = await startWebServer({
       port: webPort,
       gatewayUrl: `http://localhost:${gatewayPort}/graphql`,
     }).catch((error: unknown) => {
-      throw new Error(
-        `web client on port ${webPort}: ${(error as Error).message} (choose another with --web-port)`,
-      );
+      webProblem = `not served: ${(error as Error).message}${
+        (error as NodeJS.ErrnoException).code === "EADDRINUSE" ? " (choose another port with --web-port)" : ""
+      }`;
+      progress(`web client ${webProblem}`);
+      return undefined;
     });
     const corsOrigins = process.env.GATEWAY_CORS_ORIGINS?.split(",") ?? DEFAULT_CORS_ORIGINS;
     const pending = startPlatform({
@@ -131,7 +135,9 @@ async function start(options: { gatewayPort: string; webPort: string; seed?: boo
       processEnv: {
         accounts: { AUTH_SIGNING_KEY: await devSigningKey(infraEnv.INFRA_DATA_DIR) },
         gateway: {
-          GATEWAY_CORS_ORIGINS: [...new Set([...corsOrigins.map((o) => o.trim()), web.origin])].join(","),
+          GATEWAY_CORS_ORIGINS: [
+            ...new Set([...corsOrigins.map((o) => o.trim()), `http://localhost:${webPort}`]),
+          ].join(","),
         },
       },
       onOutput,
@@ -150,7 +156,7 @@ async function start(options: { gatewayPort: string; webPort: string; seed?: boo
         "",
         `  Boxoffice is running.`,
         `  GraphQL endpoint:  ${platform.gatewayUrl}`,
-        `  Web client:        ${web.url}`,
+        `  Web client:        ${web?.url ?? webProblem}`,
         `  Apollo Sandbox:    open ${platform.gatewayUrl} in a browser (loads Sandbox from Apollo's CDN)`,
         `  Stop with Ctrl-C.`,
         "",
