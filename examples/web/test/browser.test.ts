@@ -121,20 +121,25 @@ describe("the web client in Chromium", () => {
       const bp = await open(buyer, "/");
       const buyerEmail = email("buyer");
       await signUp(bp, buyerEmail);
-      // Paging through the search results: 6 matches of `word`, 5 per page.
-      await search(bp, word, title);
+      // Paging through the search results: 6 matches of `word`, 5 per page, newest first — so the
+      // first ticket listed is alone on page 2.
+      await search(bp, word, `Paging ${word} number 5`);
       await poll(async () => {
         await bp.getByRole("button", { name: "Search" }).click();
         await bp.waitForTimeout(300);
         return bp.getByRole("button", { name: "Next page" }).isEnabled();
       }).toBe(true);
+      expect(await bp.getByRole("listitem").filter({ hasText: word }).count()).toBe(5);
+      await screenshot(bp, "listings");
       await bp.getByRole("button", { name: "Next page" }).click();
       await poll(() => bp.getByText("Page 2").count()).toBe(1);
       await poll(() => bp.getByRole("listitem").filter({ hasText: word }).count()).toBe(1);
+      expect(await bp.getByRole("heading", { name: title }).count()).toBe(1);
+      expect(await bp.getByRole("button", { name: "Next page" }).isEnabled()).toBe(false);
       await bp.getByRole("button", { name: "Previous page" }).click();
+      await poll(() => bp.getByRole("listitem").filter({ hasText: word }).count()).toBe(5);
+      await bp.getByRole("button", { name: "Next page" }).click();
       await poll(() => bp.getByRole("heading", { name: title }).count()).toBe(1);
-      await screenshot(bp, "listings");
-
       await bp.getByRole("button", { name: `Reserve ${title}` }).click();
       await poll(() => bp.getByRole("heading", { name: `Order: ${title}` }).count()).toBe(1);
       await poll(() => bp.locator(".facts [role=status]").innerText()).toBe("PENDING");
