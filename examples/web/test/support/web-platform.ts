@@ -28,6 +28,8 @@ export async function startWebPlatform(): Promise<WebPlatform> {
     nodeEnv: "development",
     ports: { gateway: gatewayPort },
     processEnv: { gateway: { GATEWAY_CORS_ORIGINS: `http://localhost:${webPort}` } },
+    // Progress with timestamps: when the start is slow, the log says which step took the time.
+    onProgress: (line) => console.log(`${new Date().toISOString().slice(11, 19)} [web platform] ${line}`),
   });
   const web = await startWebServer({ port: webPort, gatewayUrl: browserGatewayUrl }).catch(
     async (error: unknown) => {
