@@ -8,6 +8,7 @@ export default defineConfig({
       "packages/*/vitest.config.ts",
       "subgraphs/*/vitest.config.ts",
       "{gateway,e2e}/vitest.config.ts",
+      "examples/*/vitest.config.ts",
     ],
   },
 });

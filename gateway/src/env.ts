@@ -5,6 +5,9 @@ import { z } from "zod";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+/** Browser origins the gateway allows by default: the web client of `pnpm start` and Apollo Studio. */
+export const DEFAULT_CORS_ORIGINS = ["http://localhost:3000", "https://studio.apollographql.com"];
+
 const schema = z
   .object({
     NODE_ENV: envFields.nodeEnv,
@@ -14,10 +17,7 @@ const schema = z
     /** Supergraph SDL written by `pnpm --filter @boxoffice/gateway compose`. */
     GATEWAY_SUPERGRAPH_PATH: z.string().default(path.resolve(here, "../supergraph.graphql")),
     /** Browser origins allowed to call the gateway with credentials (CORS); never `*`. */
-    GATEWAY_CORS_ORIGINS: envFields.csv.default([
-      "http://localhost:3000",
-      "https://studio.apollographql.com",
-    ]),
+    GATEWAY_CORS_ORIGINS: envFields.csv.default(DEFAULT_CORS_ORIGINS),
     /**
      * Longest wait for one subgraph response, in ms (100 ms to 2 min); then the client gets a typed
      * SERVICE_UNAVAILABLE for that subgraph's fields, so a frozen subgraph never holds requests longer.

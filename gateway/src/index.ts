@@ -1,5 +1,6 @@
 export { CompositionError, composeSdl, composeSupergraph, type SubgraphSource } from "./compose.ts";
 export { SUBGRAPHS } from "./subgraphs.ts";
+export { DEFAULT_CORS_ORIGINS } from "./env.ts";
 export {
   DEFAULT_LIMITS,
   FORWARDED_HEADERS,

@@ -10,9 +10,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { exportSigningKey, generateSigningKey } from "@boxoffice/auth-verify";
 import { down, loadInfraEnv, up, type Ownership } from "@boxoffice/infra";
+import { DEFAULT_CORS_ORIGINS } from "@boxoffice/gateway";
 import { Command } from "commander";
 import { startPlatform, type Platform } from "./platform.ts";
 import { DEMO_BUYER, DEMO_PASSWORD, DEMO_SELLER, seed } from "./seed.ts";
+import { startWebServer, type WebServer } from "./web.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const COLORS = ["\x1b[36m", "\x1b[35m", "\x1b[33m", "\x1b[32m", "\x1b[34m", "\x1b[31m"];
@@ -56,7 +58,7 @@ async function devSigningKey(dataDir: string): Promise<string> {
   return jwk;
 }
 
-async function start(options: { gatewayPort: string; seed?: boolean }): Promise<void> {
+async function start(options: { gatewayPort: string; webPort: string; seed?: boolean }): Promise<void> {
   const owner: Ownership = { kind: "platform", pid: process.pid };
   const infraEnv = loadInfraEnv();
   const progress = (line: string) => process.stderr.write(`[platform] ${line}\n`);
@@ -67,6 +69,8 @@ async function start(options: { gatewayPort: string; seed?: boolean }): Promise<
   };
 
   let platform: Platform | undefined;
+  let web: WebServer | undefined;
+  let webProblem = "";
   let starting: Promise<unknown> | undefined;
   const abort = new AbortController();
   let stopping = false;
@@ -76,6 +80,7 @@ async function start(options: { gatewayPort: string; seed?: boolean }): Promise<
     progress("stopping…");
     abort.abort(); // a start still in progress stops what it has started, then rejects
     await starting?.catch(() => undefined);
+    await web?.stop();
     await platform?.stop().catch((e: unknown) => progress(`stop failed: ${(e as Error).message}`));
     await down({ owner, report: progress }).catch((e: unknown) =>
       progress(`infra down failed: ${(e as Error).message}`),
@@ -94,6 +99,24 @@ async function start(options: { gatewayPort: string; seed?: boolean }): Promise<
         `--gateway-port must be a port number from 1024 to 65535, not "${options.gatewayPort}"`,
       );
     }
+    const webPort = Number(options.webPort);
+    if (!Number.isInteger(webPort) || webPort < 1024 || webPort > 65535) {
+      throw new Error(`--web-port must be a port number from 1024 to 65535, not "${options.webPort}"`);
+    }
+    // The web client calls the gateway at `localhost`, the same site as its own origin, so the
+    // SameSite=Lax session cookie travels with its credentialed CORS requests.
+    // The platform is useful without its example front end: a missing build or a taken port only warns.
+    web = await startWebServer({
+      port: webPort,
+      gatewayUrl: `http://localhost:${gatewayPort}/graphql`,
+    }).catch((error: unknown) => {
+      webProblem = `not served: ${(error as Error).message}${
+        (error as NodeJS.ErrnoException).code === "EADDRINUSE" ? " (choose another port with --web-port)" : ""
+      }`;
+      progress(`web client ${webProblem}`);
+      return undefined;
+    });
+    const corsOrigins = process.env.GATEWAY_CORS_ORIGINS?.split(",") ?? DEFAULT_CORS_ORIGINS;
     const pending = startPlatform({
       adminDatabaseUrl: endpoints.databaseUrl,
       kafkaBrokers: endpoints.kafkaBrokers.join(","),
@@ -109,7 +132,14 @@ async function start(options: { gatewayPort: string; seed?: boolean }): Promise<
       },
       supergraphPath: path.join(ROOT, "gateway", "supergraph.graphql"),
       env: { LOG_LEVEL: "info" },
-      processEnv: { accounts: { AUTH_SIGNING_KEY: await devSigningKey(infraEnv.INFRA_DATA_DIR) } },
+      processEnv: {
+        accounts: { AUTH_SIGNING_KEY: await devSigningKey(infraEnv.INFRA_DATA_DIR) },
+        gateway: {
+          GATEWAY_CORS_ORIGINS: [
+            ...new Set([...corsOrigins.map((o) => o.trim()), `http://localhost:${webPort}`]),
+          ].join(","),
+        },
+      },
       onOutput,
       onProgress: progress,
       signal: abort.signal,
@@ -126,6 +156,7 @@ async function start(options: { gatewayPort: string; seed?: boolean }): Promise<
         "",
         `  Boxoffice is running.`,
         `  GraphQL endpoint:  ${platform.gatewayUrl}`,
+        `  Web client:        ${web?.url ?? webProblem}`,
         `  Apollo Sandbox:    open ${platform.gatewayUrl} in a browser (loads Sandbox from Apollo's CDN)`,
         `  Stop with Ctrl-C.`,
         "",
@@ -143,6 +174,11 @@ program
   .command("start")
   .description("start infrastructure, migrations, every subgraph and the gateway; Ctrl-C stops everything")
   .option("--gateway-port <port>", "gateway port (1024-65535)", "4000")
+  .option(
+    "--web-port <port>",
+    "port of the web client (1024-65535), served at http://localhost:<port>",
+    "3000",
+  )
   .option("--seed", "load demo users, listings and an order through the GraphQL API")
   .action(start);
 // `pnpm start -- --gateway-port 4100` passes the `--` through; it only separates pnpm's options.
