@@ -266,7 +266,11 @@ describe("the web client in Chromium", () => {
       await signUp(page, address);
       const cookie = await sessionCookie(context);
       expect(cookie).toBeDefined();
-      const header = { cookie: `${cookie!.name}=${cookie!.value}` };
+      // Subgraphs answer only the gateway (sealed): the probes carry its shared secret, as it would.
+      const header = {
+        cookie: `${cookie!.name}=${cookie!.value}`,
+        "x-boxoffice-gateway-secret": wp.platform.serviceEnv("accounts").GATEWAY_SHARED_SECRET ?? "",
+      };
       const me = await fetch(wp.platform.subgraphUrl("accounts"), {
         method: "POST",
         headers: { "content-type": "application/json", ...header },
