@@ -40,7 +40,11 @@ async function statusEverywhere(token: string): Promise<Record<string, number>> 
         ctx.platform.subgraphUrl(name),
         "{ __typename }",
         {},
-        { authorization: `Bearer ${token}` },
+        {
+          authorization: `Bearer ${token}`,
+          // Subgraphs answer only the gateway (sealed): send its shared secret, as it does.
+          "x-boxoffice-gateway-secret": ctx.platform.serviceEnv(name).GATEWAY_SHARED_SECRET ?? "",
+        },
       );
       return [name, res.status] as const;
     }),
