@@ -60,3 +60,12 @@ export function badUserInput(message: string, field?: string): GraphQLError {
 export function notFound(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: "NOT_FOUND" } });
 }
+
+/**
+ * A typed `CONFLICT` error: the request is valid but the current state forbids it. `reason` is a
+ * SCREAMING_SNAKE constant a client can branch on (`TICKET_RESERVED`, `ORDER_COMPLETED`), always in
+ * `extensions.reason` — the one CONFLICT shape every subgraph answers with (README "Errors").
+ */
+export function conflict(message: string, reason: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: "CONFLICT", reason } });
+}

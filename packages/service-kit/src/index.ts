@@ -2,7 +2,8 @@
 export { EnvError, envFields, loadEnv } from "./env.ts";
 export { connectKafka, eventNames, type EventNames } from "./event-names.ts";
 export { createPollingLoop, type PollingLoop } from "./polling-loop.ts";
-export { badUserInput, CLIENT_ERROR_CODES, maskErrors, notFound } from "./errors.ts";
+export { badUserInput, CLIENT_ERROR_CODES, conflict, maskErrors, notFound } from "./errors.ts";
+export { isUuid, parseUuid } from "./ids.ts";
 export { eventsLogger } from "./events-logger.ts";
 export { jsonErrorHandler } from "./http-errors.ts";
 export { createLogger, type Logger } from "./logger.ts";

@@ -6,14 +6,13 @@
 import type { Verifier } from "@boxoffice/auth-verify";
 import { forbiddenError } from "@boxoffice/auth-verify";
 import type { BoxofficeEventDefinition, Publisher } from "@boxoffice/events";
-import { notFound, type Logger } from "@boxoffice/service-kit";
+import { conflict, isUuid, notFound, type Logger } from "@boxoffice/service-kit";
 import DataLoader from "dataloader";
-import { GraphQLError } from "graphql";
 import { v7 as uuidv7 } from "uuid";
 import type { PrismaClient } from "./db.ts";
 import { publishOrderState } from "./events/order-events.ts";
 import { Prisma, type Order } from "./generated/prisma/client.ts";
-import { isUuid, parseId, parsePage } from "./order-input.ts";
+import { parseId, parsePage } from "./order-input.ts";
 
 /** Everything a resolver of the orders subgraph needs, built once per process. */
 export interface OrdersServices {
@@ -36,7 +35,7 @@ export interface OrdersServices {
    * Cancels `userId`'s PENDING order `id` (status CANCELLED, reason BUYER, version + 1) and writes
    * `order.cancelled`.
    * @throws GraphQLError BAD_USER_INPUT (malformed id), NOT_FOUND (no such order), FORBIDDEN (not the
-   *   buyer), CONFLICT (`extensions.status`: already CANCELLED or COMPLETED); nothing is written.
+   *   buyer), CONFLICT (`extensions.reason`: ORDER_CANCELLED or ORDER_COMPLETED); nothing is written.
    */
   cancelOrder(userId: string, id: string): Promise<Order>;
   /**
@@ -57,12 +56,7 @@ export interface OrdersServices {
   orderLoader(): DataLoader<string, Order | null>;
 }
 
-/** A typed `CONFLICT` error: the request is valid but the state forbids it now. */
-function conflict(message: string, extensions: Record<string, string>): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: "CONFLICT", ...extensions } });
-}
-
-const reserved = () => conflict("This ticket is reserved by another order.", { reason: "TICKET_RESERVED" });
+const reserved = () => conflict("This ticket is reserved by another order.", "TICKET_RESERVED");
 
 /** Is `error` PostgreSQL's unique violation (SQLSTATE 23505) as Prisma reports it (P2002)? */
 function isUniqueViolation(error: unknown): boolean {
@@ -98,7 +92,7 @@ export function createOrdersServices(
             select: { status: true },
           });
           if (ticket.status === "SOLD" || holder?.status === "COMPLETED") {
-            throw conflict("This ticket is already sold.", { reason: "TICKET_SOLD" });
+            throw conflict("This ticket is already sold.", "TICKET_SOLD");
           }
           if (holder) throw reserved();
           // A RESERVED replica without a PENDING order here is a release not replicated yet: this
@@ -137,7 +131,7 @@ export function createOrdersServices(
             order.status === "CANCELLED"
               ? "This order is already cancelled."
               : "This order is paid and can no longer be cancelled.",
-            { status: order.status },
+            order.status === "CANCELLED" ? "ORDER_CANCELLED" : "ORDER_COMPLETED",
           );
         }
         const cancelled = await tx.order.update({

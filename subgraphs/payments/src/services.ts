@@ -30,19 +30,13 @@
 import type { Verifier } from "@boxoffice/auth-verify";
 import { forbiddenError } from "@boxoffice/auth-verify";
 import { errorMessage, type BoxofficeEventDefinition, type Publisher } from "@boxoffice/events";
-import { eventsLogger, notFound, type Logger } from "@boxoffice/service-kit";
+import { conflict, eventsLogger, isUuid, notFound, type Logger } from "@boxoffice/service-kit";
 import DataLoader from "dataloader";
 import { GraphQLError } from "graphql";
 import { v7 as uuidv7 } from "uuid";
 import type { PaymentsTx, PrismaClient } from "./db.ts";
 import type { OrderReplica, Payment } from "./generated/prisma/client.ts";
-import {
-  isUuid,
-  parseId,
-  parseIdempotencyKey,
-  parsePaymentToken,
-  tokenFingerprint,
-} from "./payment-input.ts";
+import { parseId, parseIdempotencyKey, parsePaymentToken, tokenFingerprint } from "./payment-input.ts";
 import type { ChargeResult, PaymentProvider } from "./providers/payment-provider.ts";
 import { recordChargeOutcome } from "./charge-outcome.ts";
 
@@ -104,11 +98,6 @@ export interface PaymentsServicesOptions {
    * 5 000): a capture then lands before the order expires rather than just after it (and is refunded).
    */
   expiryMarginMs?: number;
-}
-
-/** A typed `CONFLICT` error: the request is valid but the order's state forbids it now. */
-function conflict(message: string, reason: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: "CONFLICT", reason } });
 }
 
 /**
