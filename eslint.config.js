@@ -1,5 +1,13 @@
 // One lint configuration for the whole workspace (flat config, type-aware).
+
+// Every subgraph by folder name: each may import only itself (CONVENTIONS.md "Dependency rules").
+const SUBGRAPHS = readdirSync(new URL("./subgraphs", import.meta.url), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
+import { readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import js from "@eslint/js";
+import boundaries from "eslint-plugin-boundaries";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
@@ -30,6 +38,63 @@ export default tseslint.config(
       "no-restricted-properties": [
         "error",
         { object: "process", property: "env", message: "Read configuration through src/env.ts." },
+      ],
+    },
+  },
+  {
+    // Layers (CONVENTIONS.md "Dependency rules"): a subgraph never imports another subgraph or the
+    // gateway, packages never import a subgraph, and nothing reaches into a package's src/ by a
+    // relative path (a workspace package is imported by its name, through its entry points).
+    plugins: { boundaries },
+    settings: {
+      // Element patterns are relative to the repository root, also when lint runs in a package.
+      "boundaries/root-path": fileURLToPath(new URL(".", import.meta.url)),
+      "boundaries/elements": [
+        { type: "subgraph", pattern: "subgraphs/*", capture: ["name"] },
+        { type: "package", pattern: "packages/*", capture: ["name"] },
+        { type: "gateway", pattern: "gateway" },
+        { type: "e2e", pattern: "e2e" },
+        { type: "example", pattern: "examples/*", capture: ["name"] },
+      ],
+    },
+    rules: {
+      "boundaries/dependencies": [
+        "error",
+        {
+          default: "allow",
+          policies: [
+            ...SUBGRAPHS.map((name) => ({
+              from: { element: { type: "subgraph", captured: { name } } },
+              disallow: { to: { element: { type: "subgraph", captured: { name: `!${name}` } } } },
+              message: `A subgraph never imports another subgraph: replicate its data through events.`,
+            })),
+            {
+              from: { element: { type: "subgraph" } },
+              disallow: { to: { element: { type: "gateway" } } },
+              message: "A subgraph never imports the gateway.",
+            },
+            {
+              from: { element: { type: ["package", "gateway"] } },
+              disallow: { to: { element: { type: "subgraph" } } },
+              message: "Packages and the gateway never import a subgraph (start it as a process in tests).",
+            },
+          ],
+        },
+      ],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^(\\.\\./)+(packages/[^/]+|[a-z-]+)/src(/|$)|^(\\.\\./)+packages/",
+              message: "Import a workspace package by its name (@boxoffice/<name>), not by a path into it.",
+            },
+            {
+              regex: `^@boxoffice/(${SUBGRAPHS.join("|")})(/|$)`,
+              message: "A subgraph is a deployable, not a library: never import it.",
+            },
+          ],
+        },
       ],
     },
   },

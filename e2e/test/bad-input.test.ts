@@ -322,6 +322,8 @@ describe("bad input on every mutation, through the gateway", () => {
       const error = body.errors?.[0];
       expect(error?.extensions?.code, `${name}: ${JSON.stringify(body)}`).toBe(code);
       expect(error?.message, name).toMatch(/\S/);
+      // One CONFLICT contract across subgraphs: a SCREAMING_SNAKE reason a client can branch on.
+      if (code === "CONFLICT") expect(error?.extensions?.reason, name).toMatch(/^[A-Z][A-Z_]+$/);
       expect(body.data ?? null, name).toBeNull();
       expect(JSON.stringify(body), name).not.toMatch(
         /stacktrace|\bat \S+\.(ts|js):\d|Prisma|SQLSTATE|TypeError/,

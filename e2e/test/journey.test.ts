@@ -9,29 +9,19 @@ import {
   generateSigningKey,
   importSigningKey,
 } from "@boxoffice/auth-verify";
-import { startPlatform, type Platform } from "@boxoffice/platform";
 import { graphqlRequest } from "@boxoffice/service-kit/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { usePlatform } from "./support/client.ts";
 
-let platform: Platform;
-let signingKeyJwk: string;
-
-beforeAll(async () => {
-  // The test knows accounts' signing key, so it can forge an *expired* but correctly signed token.
-  signingKeyJwk = JSON.stringify(await exportSigningKey(await generateSigningKey({ extractable: true })));
-  platform = await startPlatform({
-    adminDatabaseUrl: process.env.DATABASE_URL!,
-    kafkaBrokers: process.env.KAFKA_BROKERS!,
-    processEnv: { accounts: { AUTH_SIGNING_KEY: signingKeyJwk, LOG_LEVEL: "debug" } },
-  });
-});
-afterAll(async () => {
-  await platform?.stop();
+// The test knows accounts' signing key, so it can forge an *expired* but correctly signed token.
+const signingKeyJwk = JSON.stringify(await exportSigningKey(await generateSigningKey({ extractable: true })));
+const world = usePlatform({
+  processEnv: { accounts: { AUTH_SIGNING_KEY: signingKeyJwk, LOG_LEVEL: "debug" } },
 });
 
 const PASSWORD = "correct horse battery staple";
 const gql = (query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
-  graphqlRequest(platform.gatewayUrl, query, variables, headers);
+  graphqlRequest(world.platform.gatewayUrl, query, variables, headers);
 
 async function newUser(): Promise<{ id: string; token: string; cookie: string }> {
   const email = `journey.${Date.now()}.${Math.random().toString(36).slice(2)}@example.test`;
@@ -163,7 +153,7 @@ describe("part 1 journey through the gateway", () => {
     for (let i = 0; i < 12; i += 1) {
       await gql(CREATE, { t: `Bulk ${i}`, p: 100 + i, c: "EUR" }, { cookie: sellers[i % 3]!.cookie });
     }
-    const accounts = platform.processes.find((p) => p.name === "accounts")!;
+    const accounts = world.platform.processes.find((p) => p.name === "accounts")!;
     const before = accounts.output.join("").split("\n").length;
     const requestId = `n-plus-one-${Date.now()}`;
     const { body } = await gql(

@@ -1,33 +1,24 @@
-import { seed, startPlatform, type Platform } from "@boxoffice/platform";
+import { seed } from "@boxoffice/platform";
 import { graphqlRequest } from "@boxoffice/service-kit/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { usePlatform } from "./support/client.ts";
 
-let platform: Platform;
-
-beforeAll(async () => {
-  platform = await startPlatform({
-    adminDatabaseUrl: process.env.DATABASE_URL!,
-    kafkaBrokers: process.env.KAFKA_BROKERS!,
-  });
-});
-afterAll(async () => {
-  await platform?.stop();
-});
+const world = usePlatform();
 
 describe("start --seed", () => {
   it("loads demo data through the public API, and a second run adds nothing", async () => {
-    const first = await seed(platform.gatewayUrl);
+    const first = await seed(world.platform.gatewayUrl);
     expect(first.ticketIds).toHaveLength(3);
     expect(first.orderId).toBeDefined();
-    const second = await seed(platform.gatewayUrl);
+    const second = await seed(world.platform.gatewayUrl);
     expect(second.ticketIds.sort()).toEqual([...first.ticketIds].sort());
     expect(second.orderId).toBeUndefined();
 
-    const listed = await graphqlRequest(platform.gatewayUrl, "{ tickets(first: 100) { id status } }");
+    const listed = await graphqlRequest(world.platform.gatewayUrl, "{ tickets(first: 100) { id status } }");
     const tickets = listed.body.data?.tickets as Array<{ id: string; status: string }>;
     expect(tickets.filter((t) => first.ticketIds.includes(t.id))).toHaveLength(3);
     const orders = await graphqlRequest(
-      platform.gatewayUrl,
+      world.platform.gatewayUrl,
       "{ myOrders { id status } }",
       {},
       {

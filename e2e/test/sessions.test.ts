@@ -1,18 +1,8 @@
 import { graphqlRequest } from "@boxoffice/service-kit/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPlatform, type Platform } from "@boxoffice/platform";
+import { describe, expect, it } from "vitest";
+import { usePlatform } from "./support/client.ts";
 
-let platform: Platform;
-
-beforeAll(async () => {
-  platform = await startPlatform({
-    adminDatabaseUrl: process.env.DATABASE_URL!,
-    kafkaBrokers: process.env.KAFKA_BROKERS!,
-  });
-});
-afterAll(async () => {
-  await platform?.stop();
-});
+const world = usePlatform();
 
 const PASSWORD = "correct horse battery staple";
 const email = () => `e2e.${Date.now()}.${Math.random().toString(36).slice(2)}@example.test`;
@@ -21,7 +11,7 @@ describe("sessions through the gateway", () => {
   it("sign up sets the cookie; me works with only the cookie, or only a bearer token; sign out ends it", async () => {
     const address = email();
     const signUp = await graphqlRequest(
-      platform.gatewayUrl,
+      world.platform.gatewayUrl,
       `mutation ($e: String!, $p: String!) { signUp(input: { email: $e, password: $p }) { token user { id email } } }`,
       { e: address, p: PASSWORD },
     );
@@ -37,20 +27,22 @@ describe("sessions through the gateway", () => {
     expect(setCookie).toMatch(/Max-Age=\d+/);
     const cookie = setCookie!.split(";")[0]!;
 
-    const viaCookie = await graphqlRequest(platform.gatewayUrl, "{ me { id email } }", {}, { cookie });
+    const viaCookie = await graphqlRequest(world.platform.gatewayUrl, "{ me { id email } }", {}, { cookie });
     expect(viaCookie.body.data).toEqual({ me: { id: user.id, email: address } });
     const viaBearer = await graphqlRequest(
-      platform.gatewayUrl,
+      world.platform.gatewayUrl,
       "{ me { id } }",
       {},
       { authorization: `Bearer ${token}` },
     );
     expect(viaBearer.body.data).toEqual({ me: { id: user.id } });
 
-    const out = await graphqlRequest(platform.gatewayUrl, "mutation { signOut }", {}, { cookie });
+    const out = await graphqlRequest(world.platform.gatewayUrl, "mutation { signOut }", {}, { cookie });
     expect(out.body.data).toEqual({ signOut: true });
     expect(out.res.headers.getSetCookie()[0]).toMatch(/Max-Age=0/);
-    expect((await graphqlRequest(platform.gatewayUrl, "{ me { id } }", {}, { cookie })).body.data).toEqual({
+    expect(
+      (await graphqlRequest(world.platform.gatewayUrl, "{ me { id } }", {}, { cookie })).body.data,
+    ).toEqual({
       me: null,
     });
   });

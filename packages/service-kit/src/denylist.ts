@@ -30,6 +30,7 @@ import {
   type SqlExecutor,
   type TransactionRunner,
 } from "@boxoffice/events";
+import { isUuid } from "./ids.ts";
 
 /** Absolute paths of the table definition, for migrations and tests. */
 export const REVOKED_SESSIONS_SCHEMA = {
@@ -41,8 +42,6 @@ export const REVOKED_SESSIONS_SCHEMA = {
 
 /** Default bound of the positive-answer cache (entries; one entry is a session id, ~100 bytes). */
 export const DEFAULT_DENYLIST_CACHE_ENTRIES = 10_000;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface SessionDenylistOptions<Tx extends SqlExecutor> {
   /** The service's name, e.g. `tickets`: the consumer group is `<service>.session-denylist`. */
@@ -137,7 +136,7 @@ export function createSessionDenylist<Tx extends SqlExecutor>(
   };
 
   const record = async (tx: SqlExecutor, revocation: Revocation): Promise<boolean> => {
-    if (!UUID.test(revocation.sessionId) || !UUID.test(revocation.userId)) {
+    if (!isUuid(revocation.sessionId) || !isUuid(revocation.userId)) {
       throw new NonRetryableError(
         `session.revoked: sessionId and userId must be UUIDs (got ${JSON.stringify(revocation.sessionId)})`,
       );
@@ -170,7 +169,7 @@ export function createSessionDenylist<Tx extends SqlExecutor>(
         remember(sessionId);
         return true;
       }
-      if (!UUID.test(sessionId)) return true;
+      if (!isUuid(sessionId)) return true;
       const rows = await options.db.$queryRawUnsafe<unknown[]>(select, sessionId);
       if (rows.length === 0) return false;
       remember(sessionId);

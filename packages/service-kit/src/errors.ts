@@ -75,3 +75,17 @@ export function notYetReplicated(message: string): GraphQLError {
 export function notFound(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: "NOT_FOUND" } });
 }
+
+/**
+ * A typed `CONFLICT` error: the request is valid but the current state forbids it. `reason` is a
+ * SCREAMING_SNAKE constant a client can branch on (`TICKET_RESERVED`, `ORDER_COMPLETED`), always in
+ * `extensions.reason` — the one CONFLICT shape every subgraph answers with (README "Errors").
+ */
+export function conflict(
+  message: string,
+  reason: string,
+  /** More facts for the client, e.g. `{ limit: 3 }` or `{ retryAfter: 120 }` (seconds). */
+  extra: Record<string, string | number> = {},
+): GraphQLError {
+  return new GraphQLError(message, { extensions: { ...extra, code: "CONFLICT", reason } });
+}

@@ -15,7 +15,15 @@ export {
   type TopicLayout,
 } from "./event-names.ts";
 export { createPollingLoop, type PollingLoop } from "./polling-loop.ts";
-export { badUserInput, CLIENT_ERROR_CODES, maskErrors, notFound, notYetReplicated } from "./errors.ts";
+export {
+  badUserInput,
+  CLIENT_ERROR_CODES,
+  conflict,
+  maskErrors,
+  notFound,
+  notYetReplicated,
+} from "./errors.ts";
+export { isUuid, parseUuid } from "./ids.ts";
 export { eventsLogger } from "./events-logger.ts";
 export { jsonErrorHandler } from "./http-errors.ts";
 export { createLogger, type Logger } from "./logger.ts";

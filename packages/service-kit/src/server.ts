@@ -52,9 +52,8 @@ export interface ServiceOptions<TContext extends BaseContext> {
   /** Builds the per-request GraphQL context (auth, DataLoaders); gets the request scope. */
   context: (args: { req: Request; res: Response; scope: RequestScope }) => Promise<TContext>;
   readiness?: ReadinessCheck[];
+  /** The deadline of the whole shutdown is `stopOnSignals`' `deadlineMs`. */
   shutdown?: ShutdownStep[];
-  /** Whole-shutdown deadline in ms (default 15 000); past it the process exits 1. */
-  shutdownDeadlineMs?: number;
   /** Extra HTTP routes mounted before `/graphql` (e.g. the JWKS document). */
   routes?: (app: Express) => void;
   plugins?: ApolloServerPlugin<TContext>[];

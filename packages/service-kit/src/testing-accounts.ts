@@ -2,7 +2,8 @@
  * Test support for subgraphs that verify sessions: ONE real accounts subgraph process per test run
  * (a vitest global setup), and users signed up on it. Tokens come from its `signUp`, verifiers fetch
  * its JWKS, its `signOut` publishes the `session.revoked` a denylist consumes. A subgraph never imports
- * another subgraph (CONVENTIONS.md), so accounts is started from its directory, like in production.
+ * another subgraph and a package never imports a subgraph (CONVENTIONS.md), so accounts is started as a
+ * process from the directory the caller names, like in production.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -11,26 +12,25 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { createMigratedDatabase, graphqlRequest } from "./testing.ts";
 
-const ACCOUNTS_DIR = path.resolve(import.meta.dirname, "../../../subgraphs/accounts");
-
 /**
- * A vitest global setup that starts the accounts subgraph on a free port with its own migrated
- * database `<databasePrefix>_<random>` and exports `TEST_ACCOUNTS_URL` (its /graphql URL) to the test
+ * A vitest global setup that starts the accounts subgraph in `accountsDir` (`tsx src/main.ts`) on a
+ * free port with its own migrated database `<databasePrefix>_<random>` and exports `TEST_ACCOUNTS_URL` (its /graphql URL) to the test
  * workers; the returned teardown stops it (SIGTERM, SIGKILL after 15 s) and drops the database.
  * Use after `@boxoffice/infra/vitest-global-setup` (it needs DATABASE_URL and KAFKA_BROKERS).
  *
  * @throws Error when accounts has no generated code, exits, or is not ready within 60 s.
  */
-export function accountsGlobalSetup(databasePrefix: string): () => Promise<() => Promise<void>> {
+export function accountsGlobalSetup(
+  databasePrefix: string,
+  accountsDir: string,
+): () => Promise<() => Promise<void>> {
   return async () => {
-    if (!existsSync(path.join(ACCOUNTS_DIR, "src/generated/prisma"))) {
-      throw new Error(
-        "subgraphs/accounts has no generated code: run `npx -y pnpm@12.4.2 run generate` there",
-      );
+    if (!existsSync(path.join(accountsDir, "src/generated/prisma"))) {
+      throw new Error(`${accountsDir} has no generated code: run \`npx -y pnpm@12.4.2 run generate\` there`);
     }
-    const db = await createMigratedDatabase(databasePrefix, ACCOUNTS_DIR);
-    const child = spawn(path.join(ACCOUNTS_DIR, "node_modules/.bin/tsx"), ["src/main.ts"], {
-      cwd: ACCOUNTS_DIR,
+    const db = await createMigratedDatabase(databasePrefix, accountsDir);
+    const child = spawn(path.join(accountsDir, "node_modules/.bin/tsx"), ["src/main.ts"], {
+      cwd: accountsDir,
       env: {
         ...process.env,
         DATABASE_URL: db.url,

@@ -16,7 +16,7 @@ import {
   type BoxofficeEventDefinition,
   type EventRegistry,
 } from "@boxoffice/events";
-import { badUserInput, type Logger } from "@boxoffice/service-kit";
+import { badUserInput, isUuid, type Logger } from "@boxoffice/service-kit";
 import DataLoader from "dataloader";
 import { GraphQLError } from "graphql";
 import { checkNewPassword, hashPassword, normaliseEmail, verifyPassword } from "./credentials.ts";
@@ -68,8 +68,6 @@ export interface AccountsServices {
   /** A DataLoader per request: batches `User` lookups by id into one query. */
   userLoader(): DataLoader<string, User | null>;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Is `error` Prisma's unique-constraint violation (P2002)? */
 function isUniqueViolation(error: unknown): boolean {
@@ -206,7 +204,7 @@ export async function createAccountsServices(
     },
     userLoader() {
       return new DataLoader<string, User | null>(async (ids) => {
-        const valid = ids.filter((id) => UUID.test(id));
+        const valid = ids.filter(isUuid);
         const users = valid.length ? await prisma.user.findMany({ where: { id: { in: [...valid] } } }) : [];
         const byId = new Map(users.map((u) => [u.id, u]));
         return ids.map((id) => byId.get(id) ?? null);

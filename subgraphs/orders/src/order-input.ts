@@ -2,25 +2,17 @@
  * Validation of what clients send: ids and page arguments. Every check runs before anything is
  * read or written, so a refused request leaves no row and no event behind.
  */
-import { badUserInput } from "@boxoffice/service-kit";
+import { badUserInput, parseUuid } from "@boxoffice/service-kit";
 
 /** Page size bound of the `myOrders` query. */
 export const PAGE_MAX = 100;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Is `value` a UUID (any version, either case)? */
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
 
 /**
  * An id (order or ticket) from the client, lower-cased.
  * @throws GraphQLError BAD_USER_INPUT (field `field`) when it is not a UUID; `what` names the entity.
  */
 export function parseId(raw: string, field: string, what: "order" | "ticket"): string {
-  if (!isUuid(raw)) throw badUserInput(`Not ${what === "order" ? "an order" : "a ticket"} id.`, field);
-  return raw.toLowerCase();
+  return parseUuid(raw, field, `Not ${what === "order" ? "an order" : "a ticket"} id.`);
 }
 
 /**

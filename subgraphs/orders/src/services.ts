@@ -11,14 +11,13 @@ import {
   type BoxofficeEventDefinition,
   type Publisher,
 } from "@boxoffice/events";
-import { notFound, notYetReplicated, type Logger } from "@boxoffice/service-kit";
+import { conflict, isUuid, notFound, notYetReplicated, type Logger } from "@boxoffice/service-kit";
 import DataLoader from "dataloader";
-import { GraphQLError } from "graphql";
 import { v7 as uuidv7 } from "uuid";
 import type { PrismaClient } from "./db.ts";
 import { publishOrderState } from "./events/order-events.ts";
 import { Prisma, type Order } from "./generated/prisma/client.ts";
-import { isUuid, parseId, parsePage } from "./order-input.ts";
+import { parseId, parsePage } from "./order-input.ts";
 
 /** Everything a resolver of the orders subgraph needs, built once per process. */
 export interface OrdersServices {
@@ -48,7 +47,7 @@ export interface OrdersServices {
    * Cancels `userId`'s PENDING order `id` (status CANCELLED, reason BUYER, version + 1) and writes
    * `order.cancelled`.
    * @throws GraphQLError BAD_USER_INPUT (malformed id), NOT_FOUND (no such order), FORBIDDEN (not the
-   *   buyer), CONFLICT (`extensions.status`: already CANCELLED or COMPLETED); nothing is written.
+   *   buyer), CONFLICT (`extensions.reason`: ORDER_CANCELLED or ORDER_COMPLETED); nothing is written.
    */
   cancelOrder(userId: string, id: string): Promise<Order>;
   /**
@@ -87,12 +86,7 @@ export interface FairInventory {
 
 export const DEFAULT_FAIRNESS: FairInventory = { maxPendingPerBuyer: 3, reorderCooldownSeconds: 300 };
 
-/** A typed `CONFLICT` error: the request is valid but the state forbids it now. */
-function conflict(message: string, extensions: Record<string, string | number>): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: "CONFLICT", ...extensions } });
-}
-
-const reserved = () => conflict("This ticket is reserved by another order.", { reason: "TICKET_RESERVED" });
+const reserved = () => conflict("This ticket is reserved by another order.", "TICKET_RESERVED");
 
 /** Is `error` PostgreSQL's unique violation (SQLSTATE 23505) as Prisma reports it (P2002)? */
 function isUniqueViolation(error: unknown): boolean {
@@ -119,7 +113,8 @@ async function checkFairness(
   if (pending >= fairness.maxPendingPerBuyer) {
     throw conflict(
       `You already hold ${fairness.maxPendingPerBuyer} unpaid orders: pay or cancel one first.`,
-      { reason: "PENDING_ORDER_LIMIT", limit: fairness.maxPendingPerBuyer },
+      "PENDING_ORDER_LIMIT",
+      { limit: fairness.maxPendingPerBuyer },
     );
   }
   const since = new Date(Date.now() - fairness.reorderCooldownSeconds * 1000);
@@ -133,10 +128,11 @@ async function checkFairness(
       1,
       Math.ceil((recent.updatedAt.getTime() + fairness.reorderCooldownSeconds * 1000 - Date.now()) / 1000),
     );
-    throw conflict("Your order of this ticket was cancelled moments ago; others may order it first.", {
-      reason: "REORDER_COOLDOWN",
-      retryAfter,
-    });
+    throw conflict(
+      "Your order of this ticket was cancelled moments ago; others may order it first.",
+      "REORDER_COOLDOWN",
+      { retryAfter },
+    );
   }
 }
 
@@ -185,7 +181,7 @@ export function createOrdersServices(
             select: { status: true },
           });
           if (ticket.status === "SOLD" || holder?.status === "COMPLETED") {
-            throw conflict("This ticket is already sold.", { reason: "TICKET_SOLD" });
+            throw conflict("This ticket is already sold.", "TICKET_SOLD");
           }
           if (holder) throw reserved();
           await checkFairness(tx, buyerId, ticketId, fairness);
@@ -225,7 +221,7 @@ export function createOrdersServices(
             order.status === "CANCELLED"
               ? "This order is already cancelled."
               : "This order is paid and can no longer be cancelled.",
-            { status: order.status },
+            order.status === "CANCELLED" ? "ORDER_CANCELLED" : "ORDER_COMPLETED",
           );
         }
         const cancelled = await tx.order.update({

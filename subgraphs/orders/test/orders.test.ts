@@ -204,7 +204,7 @@ describe("cancelOrder", () => {
     const anonymous = await gql(harness, CANCEL, { id: order.id });
     expect(anonymous.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
     const again = await gql(harness, CANCEL, { id: order.id }, buyer);
-    expect(again.body.errors?.[0]?.extensions).toMatchObject({ code: "CONFLICT", status: "CANCELLED" });
+    expect(again.body.errors?.[0]?.extensions).toMatchObject({ code: "CONFLICT", reason: "ORDER_CANCELLED" });
     expect(await writeCounts(harness)).toEqual(before);
   });
 });

@@ -3,29 +3,22 @@
  * written, so a refused request leaves no row and no event behind.
  */
 import { createHash } from "node:crypto";
-import { badUserInput } from "@boxoffice/service-kit";
+import { badUserInput, parseUuid } from "@boxoffice/service-kit";
 
 /** Longest accepted payment token (provider tokens are short opaque ids; Stripe's are < 100). */
 export const TOKEN_MAX = 200;
 /** Longest accepted idempotency key (Stripe allows up to 255 characters). */
 export const IDEMPOTENCY_KEY_MAX = 255;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Printable ASCII without spaces: what fits in an HTTP header if the client forwards it. */
 const PRINTABLE = /^[\x21-\x7e]+$/;
-
-/** Is `value` a UUID (any version, either case)? */
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
 
 /**
  * An id from the client, lower-cased.
  * @throws GraphQLError BAD_USER_INPUT (field `field`) when it is not a UUID.
  */
 export function parseId(raw: string, field: string, what: string): string {
-  if (!isUuid(raw)) throw badUserInput(`Not ${what} id.`, field);
-  return raw.toLowerCase();
+  return parseUuid(raw, field, `Not ${what} id.`);
 }
 
 /**

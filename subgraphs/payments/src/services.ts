@@ -36,19 +36,13 @@ import {
   type BoxofficeEventDefinition,
   type Publisher,
 } from "@boxoffice/events";
-import { eventsLogger, notFound, notYetReplicated, type Logger } from "@boxoffice/service-kit";
+import { conflict, eventsLogger, isUuid, notFound, notYetReplicated, type Logger } from "@boxoffice/service-kit";
 import DataLoader from "dataloader";
 import { GraphQLError } from "graphql";
 import { v7 as uuidv7 } from "uuid";
 import type { PaymentsTx, PrismaClient } from "./db.ts";
 import type { OrderReplica, Payment } from "./generated/prisma/client.ts";
-import {
-  isUuid,
-  parseId,
-  parseIdempotencyKey,
-  parsePaymentToken,
-  tokenFingerprint,
-} from "./payment-input.ts";
+import { parseId, parseIdempotencyKey, parsePaymentToken, tokenFingerprint } from "./payment-input.ts";
 import type { ChargeResult, PaymentProvider } from "./providers/payment-provider.ts";
 import { recordChargeOutcome } from "./charge-outcome.ts";
 
@@ -118,11 +112,6 @@ export interface PaymentsServicesOptions {
    * (default 2 000).
    */
   replicaWaitMs?: number;
-}
-
-/** A typed `CONFLICT` error: the request is valid but the order's state forbids it now. */
-function conflict(message: string, reason: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: "CONFLICT", reason } });
 }
 
 /**

@@ -2,8 +2,7 @@
  * Validation of what clients send to the listings query: page size, price bounds, search text and
  * the opaque keyset cursor. Every check runs before the database is asked.
  */
-import { badUserInput } from "@boxoffice/service-kit";
-import { isUuid } from "./ids.ts";
+import { badUserInput, isUuid } from "@boxoffice/service-kit";
 
 /** Page size bounds of `listings`. */
 export const PAGE_MIN = 1;

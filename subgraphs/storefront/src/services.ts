@@ -8,11 +8,10 @@
  * they are taken into account at once rather than waiting for `ticket.updated`.
  */
 import type { Verifier } from "@boxoffice/auth-verify";
-import type { Logger } from "@boxoffice/service-kit";
+import { isUuid, type Logger } from "@boxoffice/service-kit";
 import DataLoader from "dataloader";
 import type { PrismaClient } from "./db.ts";
 import { Prisma } from "./generated/prisma/client.ts";
-import { isUuid } from "./ids.ts";
 import { encodeCursor, HISTORY_MAX, parseListingsArgs, type ListingsArgs } from "./listing-input.ts";
 
 /** An entity by key only (`User`, `Ticket`): the other fields are resolved by the field resolvers. */

@@ -5,21 +5,13 @@
 import type { Verifier } from "@boxoffice/auth-verify";
 import { forbiddenError } from "@boxoffice/auth-verify";
 import type { BoxofficeEventDefinition, Publisher } from "@boxoffice/events";
-import { notFound, type Logger } from "@boxoffice/service-kit";
+import { conflict, isUuid, notFound, type Logger } from "@boxoffice/service-kit";
 import DataLoader from "dataloader";
-import { GraphQLError } from "graphql";
 import { v7 as uuidv7 } from "uuid";
 import type { PrismaClient } from "./db.ts";
 import { publishTicketState } from "./events/ticket-events.ts";
 import type { Ticket } from "./generated/prisma/client.ts";
-import {
-  isUuid,
-  parseCurrency,
-  parsePage,
-  parsePriceMinor,
-  parseTicketId,
-  parseTitle,
-} from "./ticket-input.ts";
+import { parseCurrency, parsePage, parsePriceMinor, parseTicketId, parseTitle } from "./ticket-input.ts";
 
 /** `createTicket` input as the client sends it (validated here). */
 export interface CreateTicketInput {
@@ -49,7 +41,7 @@ export interface TicketsServices {
    * Changes `userId`'s ticket `id` (version + 1) and writes `ticket.updated`; returns the ticket as it
    * is when nothing would change.
    * @throws GraphQLError BAD_USER_INPUT (malformed id, invalid field), NOT_FOUND (no such ticket),
-   *   FORBIDDEN (not the seller), CONFLICT (RESERVED or SOLD, `extensions.status`); nothing is written.
+   *   FORBIDDEN (not the seller), CONFLICT (`extensions.reason`: TICKET_RESERVED or TICKET_SOLD); nothing is written.
    */
   updateTicket(userId: string, id: string, input: UpdateTicketInput): Promise<Ticket>;
   /**
@@ -64,11 +56,6 @@ export interface TicketsServices {
   tickets(first: number | null | undefined, after: string | null | undefined): Promise<Ticket[]>;
   /** A DataLoader per request: batches `Ticket` lookups by id into one query; unknown/malformed ids → null. */
   ticketLoader(): DataLoader<string, Ticket | null>;
-}
-
-/** A typed `CONFLICT` error: the request is valid but the ticket's state forbids it now. */
-function conflict(message: string, status: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: "CONFLICT", status } });
 }
 
 /** Builds the tickets services around a Prisma client, a verifier and the event publisher. */
@@ -116,7 +103,7 @@ export function createTicketsServices(
             ticket.status === "RESERVED"
               ? "This ticket is reserved by an order and cannot be changed now."
               : "This ticket is sold and can no longer be changed.",
-            ticket.status,
+            ticket.status === "RESERVED" ? "TICKET_RESERVED" : "TICKET_SOLD",
           );
         }
         const changed = (Object.keys(changes) as Array<keyof typeof changes>).some(

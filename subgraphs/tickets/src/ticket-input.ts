@@ -2,7 +2,7 @@
  * Validation of what clients send: ticket fields, ids and page arguments. Every check runs before
  * anything is written, so a refused request leaves no row and no event behind.
  */
-import { badUserInput } from "@boxoffice/service-kit";
+import { badUserInput, parseUuid } from "@boxoffice/service-kit";
 
 /** Title bounds in Unicode code points; 200 is also the event contract's limit (ticket.created). */
 export const TITLE_MAX = 200;
@@ -12,26 +12,18 @@ export const PRICE_MAX = 100_000_000;
 /** Page size bounds of the `tickets` query. */
 export const PAGE_MAX = 100;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * ISO 4217 codes in circulation, from the ICU data Node ships (`Intl.supportedValuesOf("currency")`,
  * ECMA-402 §6.3), so no hand-kept list goes stale.
  */
 const CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf("currency"));
 
-/** Is `value` a UUID (any version, either case)? */
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
-
 /**
  * A ticket id from the client, lower-cased.
  * @throws GraphQLError BAD_USER_INPUT (field `field`) when it is not a UUID.
  */
 export function parseTicketId(raw: string, field = "id"): string {
-  if (!isUuid(raw)) throw badUserInput("Not a ticket id.", field);
-  return raw.toLowerCase();
+  return parseUuid(raw, field, "Not a ticket id.");
 }
 
 /**

@@ -235,7 +235,7 @@ describe("updateTicket", () => {
     const reserved = await gql(harness, UPDATE, { id: ticket.id, input: { priceMinor: 1 } }, seller);
     expect(reserved.body.errors?.[0]).toMatchObject({
       message: "This ticket is reserved by an order and cannot be changed now.",
-      extensions: { code: "CONFLICT", status: "RESERVED" },
+      extensions: { code: "CONFLICT", reason: "TICKET_RESERVED" },
     });
     expect(await writeCounts(harness)).toEqual(before);
 
@@ -254,7 +254,7 @@ describe("updateTicket", () => {
     const sold = await gql(harness, UPDATE, { id: ticket.id, input: { title: "Resold" } }, seller);
     expect(sold.body.errors?.[0]).toMatchObject({
       message: "This ticket is sold and can no longer be changed.",
-      extensions: { code: "CONFLICT", status: "SOLD" },
+      extensions: { code: "CONFLICT", reason: "TICKET_SOLD" },
     });
     expect(await writeCounts(harness)).toEqual(soldBefore);
   });

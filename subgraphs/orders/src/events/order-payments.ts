@@ -28,7 +28,7 @@ import {
 } from "@boxoffice/events";
 import type { OrdersTx } from "../db.ts";
 import type { PaymentDisposition, PaymentOutcome } from "../generated/prisma/client.ts";
-import { isUuid } from "../order-input.ts";
+import { isUuid } from "@boxoffice/service-kit";
 import { publishOrderState } from "./order-events.ts";
 
 /** The payment data of `payment.succeeded` / `payment.failed` (contracts.ts `payment`). */

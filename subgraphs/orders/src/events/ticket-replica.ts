@@ -7,7 +7,7 @@
  */
 import { applyIfNewer, NonRetryableError } from "@boxoffice/events";
 import type { OrdersTx } from "../db.ts";
-import { isUuid } from "../order-input.ts";
+import { isUuid } from "@boxoffice/service-kit";
 
 /** The ticket state carried by `ticket.created` and `ticket.updated` (contracts.ts `ticketState`). */
 export interface TicketState {

@@ -2,6 +2,8 @@
  * The real accounts subgraph as a separate process for the orders tests (tokens, JWKS, signOut →
  * `session.revoked`); see `accountsGlobalSetup` in @boxoffice/service-kit/testing-accounts.
  */
+import path from "node:path";
 import { accountsGlobalSetup } from "@boxoffice/service-kit/testing-accounts";
 
-export default accountsGlobalSetup("orders_accounts");
+// Started from its folder as a process, never imported (a subgraph never imports another).
+export default accountsGlobalSetup("orders_accounts", path.resolve(import.meta.dirname, "../../../accounts"));

@@ -8,16 +8,13 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import path from "node:path";
 import {
-  ACKS_ALL,
-  boxofficeRegistry,
-  createEventProducer,
   createKafka,
   createPublisher,
-  envelopeHeaders,
   type BoxofficeEventDefinition,
   type EventEnvelope,
   type EventRegistry,
 } from "@boxoffice/events";
+import { deliverEvents, ownTopics, produceEvents, testRegistry } from "@boxoffice/events/testing";
 import { createLogger } from "@boxoffice/service-kit";
 import {
   createMigratedDatabase,
@@ -73,14 +70,7 @@ export interface HarnessOptions {
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const id = randomBytes(5).toString("hex");
   const db = await createMigratedDatabase("orders_test", ORDERS_DIR);
-  const registry = boxofficeRegistry.withTopics({
-    user: "boxoffice.accounts.v1",
-    session: "boxoffice.accounts.v1",
-    ticket: `o${id}.tickets`,
-    order: `o${id}.orders`,
-    payment: `o${id}.payments`,
-    "signing-key": "boxoffice.signing-keys.v1",
-  });
+  const registry = testRegistry(`o${id}`, ["user", "session", "signing-key"]);
   const env = ordersEnv({
     NODE_ENV: "test",
     DATABASE_URL: db.url,
@@ -108,7 +98,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   const app = await startReplica({ expirationWorker: options.expirationWorker ?? true });
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  const topics = registry.topics().filter((t) => t.startsWith(`o${id}.`));
+  const topics = ownTopics(registry, `o${id}`);
   return {
     app,
     url: app.service.url,
@@ -127,7 +117,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const kafka = createKafka({ clientId: "orders-test", brokers: kafkaBrokers() });
       const admin = kafka.admin();
       await admin.connect();
-      await admin.deleteTopics({ topics: topics.flatMap((t) => [t, `${t}.dlq`]) }).catch(() => undefined);
+      await admin.deleteTopics({ topics }).catch(() => undefined);
       await admin.disconnect();
     },
   };
@@ -227,39 +217,7 @@ export function paymentEvent(
 }
 
 /**
- * Produces `events` in this order to their topic (`ticket` or `payment`), keyed by aggregate id as the
- * relay does, one send per event (a duplicate must be a second message, not folded into one batch
- * entry). Returns, per partition, the offset after the last message produced there.
- */
-async function produce(
-  harness: Harness,
-  aggregate: "ticket" | "payment",
-  events: EventEnvelope[],
-): Promise<{ topic: string; next: Map<number, bigint> }> {
-  const kafka = createKafka({ clientId: "orders-test", brokers: kafkaBrokers() });
-  const producer = createEventProducer(kafka);
-  await producer.connect();
-  const topic = harness.registry.topicFor(aggregate);
-  const next = new Map<number, bigint>();
-  try {
-    for (const event of events) {
-      const [meta] = await producer.send({
-        topic,
-        acks: ACKS_ALL,
-        messages: [{ key: event.aggregateId, value: JSON.stringify(event), headers: envelopeHeaders(event) }],
-      });
-      if (!meta?.baseOffset) throw new Error("no offset from Kafka");
-      const after = BigInt(meta.baseOffset) + 1n;
-      if ((next.get(meta.partition) ?? 0n) < after) next.set(meta.partition, after);
-    }
-  } finally {
-    await producer.disconnect();
-  }
-  return { topic, next };
-}
-
-/**
- * Produces `events` (see `produce`), then waits until the harness app's consumer of those events
+ * Produces `events` to their topics, then waits until the harness app's consumer of those events
  * (`tickets` or `payments`) has settled every one (applied, duplicate or dead-lettered), so a test can
  * assert the final state, even "nothing changed". Only for files whose consumers run in one app.
  */
@@ -268,16 +226,8 @@ export async function deliver(
   consumer: "tickets" | "payments",
   events: EventEnvelope[],
 ): Promise<void> {
-  const { topic, next } = await produce(harness, consumer === "tickets" ? "ticket" : "payment", events);
-  await waitUntil(
-    () =>
-      [...next].every(
-        ([partition, offset]) =>
-          BigInt(harness.app[consumer].status().positions[`${topic}/${partition}`] ?? "0") >= offset,
-      ),
-    30_000,
-    `${consumer} events settled`,
-  );
+  const kafka = createKafka({ clientId: "orders-test", brokers: kafkaBrokers() });
+  await deliverEvents(kafka, harness.registry, harness.app[consumer], events, { what: `${consumer} events` });
 }
 
 /** Lists tickets for `sellerId` through Kafka (`ticket.created`) and waits until they are replicated; returns their ids. */
@@ -288,9 +238,9 @@ export async function listTickets(
   ticket: Partial<TicketSpec> = {},
 ): Promise<string[]> {
   const ids = Array.from({ length: count }, () => randomUUID());
-  await produce(
-    harness,
-    "ticket",
+  await produceEvents(
+    createKafka({ clientId: "orders-test", brokers: kafkaBrokers() }),
+    harness.registry,
     ids.map((ticketId) => ticketEvent(harness, { ...ticket, ticketId, sellerId, version: 1 })),
   );
   // Waits on the replica rather than on one app's consumer: with replicas in the group, any of them

@@ -10,7 +10,7 @@
 import { applyIfNewer, NonRetryableError } from "@boxoffice/events";
 import type { PaymentsTx } from "../db.ts";
 import type { OrderStatus } from "../generated/prisma/client.ts";
-import { isUuid } from "../payment-input.ts";
+import { isUuid } from "@boxoffice/service-kit";
 
 /** An order event's data (order.created / order.cancelled / order.completed, schema version 1). */
 export interface OrderState {

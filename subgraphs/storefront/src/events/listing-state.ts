@@ -6,7 +6,7 @@
  */
 import { applyIfNewer, NonRetryableError } from "@boxoffice/events";
 import type { StorefrontTx } from "../db.ts";
-import { isUuid } from "../ids.ts";
+import { isUuid } from "@boxoffice/service-kit";
 
 /** The ticket state carried by `ticket.created` and `ticket.updated` (contracts.ts `ticketState`). */
 export interface TicketState {

@@ -4,7 +4,7 @@
  */
 import { applyIfNewer, NonRetryableError } from "@boxoffice/events";
 import type { StorefrontTx } from "../db.ts";
-import { isUuid } from "../ids.ts";
+import { isUuid } from "@boxoffice/service-kit";
 
 /** The order state carried by `order.created`, `order.cancelled` and `order.completed`. */
 export interface OrderState {

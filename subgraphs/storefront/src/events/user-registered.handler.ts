@@ -6,7 +6,7 @@ import {
   type EventOfType,
 } from "@boxoffice/events";
 import type { StorefrontTx } from "../db.ts";
-import { isUuid } from "../ids.ts";
+import { isUuid } from "@boxoffice/service-kit";
 
 /**
  * `user.registered`: the user's id and registration time into `users` (the e-mail stays with

@@ -8,16 +8,13 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import {
-  ACKS_ALL,
-  boxofficeRegistry,
-  createEventProducer,
   createKafka,
   createPublisher,
-  envelopeHeaders,
   type BoxofficeEventDefinition,
   type EventEnvelope,
   type EventRegistry,
 } from "@boxoffice/events";
+import { deliverEvents, ownTopics, testRegistry } from "@boxoffice/events/testing";
 import { createLogger } from "@boxoffice/service-kit";
 import {
   createMigratedDatabase,
@@ -62,16 +59,9 @@ export interface Harness {
 export async function startHarness(): Promise<Harness> {
   const id = randomBytes(5).toString("hex");
   const db = await createMigratedDatabase("storefront_test", STOREFRONT_DIR);
-  const registry = boxofficeRegistry.withTopics({
-    // Users on a private topic (the rebuild test replays it whole); sessions on the real one, where
-    // the real accounts process publishes `session.revoked`.
-    user: `s${id}.accounts`,
-    session: "boxoffice.accounts.v1",
-    ticket: `s${id}.tickets`,
-    order: `s${id}.orders`,
-    payment: `s${id}.payments`,
-    "signing-key": "boxoffice.signing-keys.v1",
-  });
+  // Users on a private topic (the rebuild test replays it whole); sessions on the real one, where
+  // the real accounts process publishes `session.revoked`.
+  const registry = testRegistry(`s${id}`, ["session", "signing-key"]);
   const env = storefrontEnv({
     NODE_ENV: "test",
     DATABASE_URL: db.url,
@@ -112,8 +102,7 @@ export async function startHarness(): Promise<Harness> {
       const kafka = createKafka({ clientId: "storefront-test", brokers: kafkaBrokers() });
       const admin = kafka.admin();
       await admin.connect();
-      const topics = registry.topics().filter((t) => t.startsWith(`s${id}.`));
-      await admin.deleteTopics({ topics: topics.flatMap((t) => [t, `${t}.dlq`]) }).catch(() => undefined);
+      await admin.deleteTopics({ topics: ownTopics(registry, `s${id}`) }).catch(() => undefined);
       await admin.disconnect();
     },
   };
@@ -265,31 +254,5 @@ export function userEvent(harness: Harness, userId: string, occurredAt?: Date): 
  */
 export async function deliver(harness: Harness, events: EventEnvelope[]): Promise<void> {
   const kafka = createKafka({ clientId: "storefront-test", brokers: kafkaBrokers() });
-  const producer = createEventProducer(kafka);
-  await producer.connect();
-  const next = new Map<string, bigint>();
-  try {
-    for (const event of events) {
-      const topic = harness.registry.topicFor(event.aggregateType);
-      const [meta] = await producer.send({
-        topic,
-        acks: ACKS_ALL,
-        messages: [{ key: event.aggregateId, value: JSON.stringify(event), headers: envelopeHeaders(event) }],
-      });
-      if (!meta?.baseOffset) throw new Error("no offset from Kafka");
-      const position = `${topic}/${meta.partition}`;
-      const after = BigInt(meta.baseOffset) + 1n;
-      if ((next.get(position) ?? 0n) < after) next.set(position, after);
-    }
-  } finally {
-    await producer.disconnect();
-  }
-  await waitUntil(
-    () =>
-      [...next].every(
-        ([position, offset]) => BigInt(harness.app.readModel.status().positions[position] ?? "0") >= offset,
-      ),
-    30_000,
-    "read-model events settled",
-  );
+  await deliverEvents(kafka, harness.registry, harness.app.readModel, events, { what: "read-model events" });
 }

@@ -20,7 +20,7 @@ import {
 } from "@boxoffice/events";
 import type { TicketsTx } from "../db.ts";
 import type { OrderStatus, TicketStatus } from "../generated/prisma/client.ts";
-import { isUuid } from "../ticket-input.ts";
+import { isUuid } from "@boxoffice/service-kit";
 import { publishTicketState } from "./ticket-events.ts";
 
 /** The part of an order event's data the tickets subgraph uses. */

@@ -7,16 +7,13 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import path from "node:path";
 import {
-  ACKS_ALL,
-  boxofficeRegistry,
-  createEventProducer,
   createKafka,
   createPublisher,
-  envelopeHeaders,
   type BoxofficeEventDefinition,
   type EventEnvelope,
   type EventRegistry,
 } from "@boxoffice/events";
+import { deliverEvents, ownTopics, testRegistry } from "@boxoffice/events/testing";
 import { createLogger } from "@boxoffice/service-kit";
 import {
   createMigratedDatabase,
@@ -56,14 +53,7 @@ export interface Harness {
 export async function startHarness(): Promise<Harness> {
   const id = randomBytes(5).toString("hex");
   const db = await createMigratedDatabase("tickets_test", TICKETS_DIR);
-  const registry = boxofficeRegistry.withTopics({
-    user: "boxoffice.accounts.v1",
-    session: "boxoffice.accounts.v1",
-    ticket: `t${id}.tickets`,
-    order: `t${id}.orders`,
-    payment: `t${id}.payments`,
-    "signing-key": "boxoffice.signing-keys.v1",
-  });
+  const registry = testRegistry(`t${id}`, ["user", "session", "signing-key"]);
   const queries: string[] = [];
   const env = ticketsEnv({
     NODE_ENV: "test",
@@ -78,7 +68,7 @@ export async function startHarness(): Promise<Harness> {
     consumerGroupNamespace: `tickets-test-${id}`,
   });
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  const topics = registry.topics().filter((t) => t.startsWith(`t${id}.`));
+  const topics = ownTopics(registry, `t${id}`);
   return {
     app,
     url: app.service.url,
@@ -95,7 +85,7 @@ export async function startHarness(): Promise<Harness> {
       const kafka = createKafka({ clientId: "tickets-test", brokers: kafkaBrokers() });
       const admin = kafka.admin();
       await admin.connect();
-      await admin.deleteTopics({ topics: topics.flatMap((t) => [t, `${t}.dlq`]) }).catch(() => undefined);
+      await admin.deleteTopics({ topics }).catch(() => undefined);
       await admin.disconnect();
     },
   };
@@ -188,32 +178,5 @@ export function orderEvent(
  */
 export async function deliverOrderEvents(harness: Harness, events: EventEnvelope[]): Promise<void> {
   const kafka = createKafka({ clientId: "orders-test", brokers: kafkaBrokers() });
-  const producer = createEventProducer(kafka);
-  await producer.connect();
-  const topic = harness.registry.topicFor("order");
-  const settled = new Map<number, bigint>();
-  try {
-    for (const event of events) {
-      // One send per event: a duplicate must be a second message, not folded into one batch entry.
-      const [meta] = await producer.send({
-        topic,
-        acks: ACKS_ALL,
-        messages: [{ key: event.aggregateId, value: JSON.stringify(event), headers: envelopeHeaders(event) }],
-      });
-      if (!meta?.baseOffset) throw new Error("no offset from Kafka");
-      const next = BigInt(meta.baseOffset) + 1n;
-      if ((settled.get(meta.partition) ?? 0n) < next) settled.set(meta.partition, next);
-    }
-  } finally {
-    await producer.disconnect();
-  }
-  await waitUntil(
-    () =>
-      [...settled].every(
-        ([partition, next]) =>
-          BigInt(harness.app.orders.status().positions[`${topic}/${partition}`] ?? "0") >= next,
-      ),
-    30_000,
-    "order events settled",
-  );
+  await deliverEvents(kafka, harness.registry, harness.app.orders, events, { what: "order events" });
 }
