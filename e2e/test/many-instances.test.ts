@@ -76,7 +76,8 @@ async function resilient(
         reply.res.status >= 500 ||
         code === "SERVICE_UNAVAILABLE" ||
         code === "INTERNAL_SERVER_ERROR" ||
-        code === "NOT_FOUND"; // a replica that has not caught up yet
+        code === "NOT_FOUND" || // a replica that has not caught up yet
+        reply.body.errors?.[0]?.extensions?.reason === "PAYMENT_IN_PROGRESS"; // an attempt in flight
       if (!undecided) return reply;
     } catch {
       // The connection itself failed: the same as no answer.
