@@ -76,7 +76,8 @@ async function resilient(
         reply.res.status >= 500 ||
         code === "SERVICE_UNAVAILABLE" ||
         code === "INTERNAL_SERVER_ERROR" ||
-        code === "NOT_FOUND"; // a replica that has not caught up yet
+        code === "NOT_FOUND" || // a replica that has not caught up yet
+        reply.body.errors?.[0]?.extensions?.reason === "PAYMENT_IN_PROGRESS"; // an attempt in flight
       if (!undecided) return reply;
     } catch {
       // The connection itself failed: the same as no answer.
@@ -198,6 +199,12 @@ describe("two instances of every subgraph and two gateways on one database and o
       expect(meta.map((t) => t.partitions.length)).toEqual(topics.map(() => PARTITIONS));
       expect(topics).toHaveLength(4);
 
+      // Every consumer group has both instances as members, each holding partitions (the second wave's
+      // joins have been rebalanced) before any traffic.
+      state.groupsBefore = await eventually(
+        consumerGroups,
+        (groups) => groups.size > 0 && [...groups.values()].every((g) => g.members.length === 2),
+      );
       const seller = await signUpThrough(one, "seller");
       const buyers = await Promise.all([0, 1, 2, 3].map((i) => signUpThrough(i % 2 ? two : one, "buyer")));
 
@@ -210,7 +217,9 @@ describe("two instances of every subgraph and two gateways on one database and o
       // by a lock on payments' inbox: the consumers wait, nothing is written by the test), so the
       // capture succeeds and must be refunded once order.cancelled arrives.
       const ticket = await one.listTicket(seller, "Refunded one");
-      const order = (await two.createOrder(ticket, buyers[1]!)).body.data?.createOrder as { id: string };
+      const created = await two.createOrder(ticket, buyers[1]!);
+      const order = created.body.data?.createOrder as { id: string } | undefined;
+      if (!order) throw new Error(`createOrder failed: ${JSON.stringify(created.body)}`);
       state.refundOrder = order.id;
       await eventually(
         () => sql(world.platform, "SELECT 1 FROM payments.order_replica WHERE order_id = $1", [order.id]),
@@ -237,12 +246,6 @@ describe("two instances of every subgraph and two gateways on one database and o
         await lock.query("ROLLBACK");
         await lock.end();
       }
-
-      // Every consumer group has both instances as members, each holding partitions.
-      state.groupsBefore = await eventually(
-        consumerGroups,
-        (groups) => groups.size > 0 && [...groups.values()].every((g) => g.members.length === 2),
-      );
 
       // The burst: BURST purchases at once, alternating gateways; one instance of each subgraph is
       // killed (SIGKILL) once a quarter of the tickets are listed.
@@ -450,7 +453,9 @@ async function purchaseUpTo(
   token: string,
 ): Promise<string> {
   const ticket = await one.listTicket(seller, `Abandoned ${token}`);
-  const order = (await two.createOrder(ticket, buyer)).body.data?.createOrder as { id: string };
+  const created = await two.createOrder(ticket, buyer);
+  const order = created.body.data?.createOrder as { id: string } | undefined;
+  if (!order) throw new Error(`createOrder failed: ${JSON.stringify(created.body)}`);
   const reply = await two.pay(order.id, token, `once-${order.id}`, buyer);
   expect(reply.body.errors?.[0]?.extensions?.code).toBe("SERVICE_UNAVAILABLE");
   return order.id;
