@@ -1,7 +1,8 @@
 /**
  * Starts the whole platform as real processes for cross-service tests: a fresh database (a copy of a
- * template in which each subgraph migrated its own schema), every subgraph (`tsx src/main.ts`), then
- * the gateway over a supergraph composed from the subgraphs' SDL with their actual URLs.
+ * template in which each subgraph migrated its own schema), every subgraph (`tsx src/main.ts`, or the
+ * compiled `dist/main.js`), then the gateway over a supergraph composed from the subgraphs' SDL with
+ * their actual URLs.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
