@@ -179,7 +179,8 @@ beforeAll(async () => {
     },
   });
   client = gatewayClient(platform);
-});
+  // Its own broker plus six processes: minutes on a loaded two-core machine.
+}, 420_000);
 
 afterAll(async () => {
   await platform?.signalService(FROZEN, "SIGCONT").catch(() => undefined);
