@@ -179,7 +179,8 @@ beforeAll(async () => {
     },
   });
   client = gatewayClient(platform);
-});
+  // Its own broker plus six processes: minutes on a loaded two-core machine.
+}, 420_000);
 
 afterAll(async () => {
   await platform?.signalService(FROZEN, "SIGCONT").catch(() => undefined);
@@ -201,8 +202,14 @@ async function fixtures(): Promise<Fixtures> {
   };
   const pendingOrder = await orderOf(pendingTicket);
   const paidOrder = await orderOf(paidTicket);
-  const { body } = await client.pay(paidOrder, "tok_success", randomUUID(), buyer);
-  const payment = (body.data?.payForOrder as { id: string }).id;
+  // payForOrder retried while the payments replica has not seen the order yet (it may answer CONFLICT then).
+  const key = randomUUID();
+  const { body } = await eventually(
+    () => client.pay(paidOrder, "tok_success", key, buyer),
+    (r) => r.body.data?.payForOrder != null,
+  );
+  const payment = (body.data?.payForOrder as { id: string } | null)?.id;
+  if (!payment) throw new Error(`payForOrder failed: ${JSON.stringify(body)}`);
   await eventually(
     () => client.orderStatus(paidOrder, buyer),
     (s) => s === "COMPLETED",
@@ -265,9 +272,10 @@ function check(fault: string, down: Subgraph | undefined, observations: Observat
   table.set(fault, column);
 }
 
-/** Ids in a table of the platform's database. */
-async function ids(table: string): Promise<string[]> {
-  const rows = await sql<{ id: string }>(platform, `SELECT id::text AS id FROM ${table} ORDER BY id`);
+/** Ids in a table of the platform's database (`table` or `table(idColumn)`). */
+async function ids(spec: string): Promise<string[]> {
+  const [, table, column = "id"] = /^([\w.]+)(?:\((\w+)\))?$/.exec(spec) ?? [];
+  const rows = await sql<{ id: string }>(platform, `SELECT ${column}::text AS id FROM ${table} ORDER BY 1`);
   return rows.map((r) => r.id);
 }
 
@@ -276,7 +284,7 @@ async function expectReplicasCaughtUp(): Promise<void> {
   const pairs: Array<[string, string]> = [
     ["tickets.tickets", "orders.ticket_replica"],
     ["tickets.tickets", "storefront.listings"],
-    ["orders.orders", "payments.order_replica"],
+    ["orders.orders", "payments.order_replica(order_id)"],
     ["orders.orders", "storefront.orders"],
     ["accounts.users", "storefront.users"],
   ];
@@ -285,7 +293,7 @@ async function expectReplicasCaughtUp(): Promise<void> {
     const seen = await eventually(
       () => ids(replica),
       (got) => JSON.stringify(got) === JSON.stringify(expected),
-      20_000,
+      60_000,
     );
     expect(seen, `${replica} follows ${source}`).toEqual(expected);
   }

@@ -26,7 +26,7 @@ const firstJwk = JSON.stringify(await exportSigningKey(first));
 const secondJwk = JSON.stringify(await exportSigningKey(second));
 
 const ctx = usePlatform({
-  env: { AUTH_JWKS_CACHE_MAX_AGE_SECONDS: String(JWKS_CACHE_SECONDS), LOG_LEVEL: "info" },
+  env: { AUTH_JWKS_CACHE_MAX_AGE_SECONDS: String(JWKS_CACHE_SECONDS) },
   processEnv: { accounts: { AUTH_SIGNING_KEY: firstJwk } },
 });
 
