@@ -356,11 +356,17 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
     };
     try {
       let index = 0;
+      // After a run failed, its messages go one per transaction (retries, dead letters) up to here.
+      let oneByOneUntil = 0;
       while (index < messages.length) {
         if (!messages[index] || !isRunning() || isStale()) break;
         // A run of messages applied in one transaction, or (run too short, or it failed) one message.
-        const run = this.applyBatchSize > 1 ? this.collectRun(topic, partition, messages, index) : [];
+        const run =
+          this.applyBatchSize > 1 && index >= oneByOneUntil
+            ? this.collectRun(topic, partition, messages, index)
+            : [];
         let outcomes = run.length > 1 ? await this.applyRun(topic, partition, run) : undefined;
+        if (!outcomes && run.length > 1) oneByOneUntil = index + run.length;
         if (!outcomes) {
           const message = messages[index];
           if (!message) break;
