@@ -16,7 +16,9 @@ async function snapshot(): Promise<Record<string, string>> {
   const tables = await sql<{ schema: string; name: string }>(
     world.platform,
     `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
-      WHERE table_schema = ANY($1) AND table_type = 'BASE TABLE' AND table_name <> '_prisma_migrations'
+      WHERE table_schema = ANY($1) AND table_type = 'BASE TABLE'
+        -- rate_limits counts attempts (sign-in throttling): recording a refused one is its purpose.
+        AND table_name NOT IN ('_prisma_migrations', 'rate_limits')
       ORDER BY 1, 2`,
     [SCHEMAS],
   );
