@@ -36,7 +36,14 @@ import {
   type BoxofficeEventDefinition,
   type Publisher,
 } from "@boxoffice/events";
-import { conflict, eventsLogger, isUuid, notFound, notYetReplicated, type Logger } from "@boxoffice/service-kit";
+import {
+  conflict,
+  eventsLogger,
+  isUuid,
+  notFound,
+  notYetReplicated,
+  type Logger,
+} from "@boxoffice/service-kit";
 import DataLoader from "dataloader";
 import { GraphQLError } from "graphql";
 import { v7 as uuidv7 } from "uuid";
