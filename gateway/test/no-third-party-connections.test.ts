@@ -56,6 +56,8 @@ describe("a running gateway", () => {
         env: {
           ...env,
           NODE_ENV: "production",
+          // Production requires the secret that seals the subgraphs (issue 12); any 32+ characters do.
+          GATEWAY_SHARED_SECRET: "a-test-secret-of-at-least-32-characters",
           LOG_LEVEL: "silent",
           GATEWAY_PORT: String(port),
           GATEWAY_SUPERGRAPH_PATH: supergraphPath,
