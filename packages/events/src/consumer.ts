@@ -184,8 +184,6 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
   private readonly inboxInsertMany: string;
   private readonly current: ConsumerStatus;
   private readonly progress = new Map<string, PartitionProgress>();
-  /** kafkajs' `run()`: resolves once the consumer joined its group (or crashed trying). */
-  private joining: Promise<void> | undefined;
 
   constructor(private readonly options: ConsumerOptions<D, Tx>) {
     this.logger = options.logger ?? silentLogger;
@@ -277,10 +275,8 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
   }
 
   /**
-   * Connects, subscribes and starts consuming. Resolves once subscribed, without waiting for the
-   * consumer group join: a member restarted after a crash may wait up to the group's session timeout
-   * (30 s by default) for the broker to expel its dead predecessor (Kafka docs, "group coordinator"),
-   * and the service must answer from its tables meanwhile. `status().ready` turns true on joining.
+   * Connects, subscribes and starts consuming. Resolves when the consumer runs (the group join
+   * happens in the background; `status().ready` turns true after it).
    *
    * @throws kafkajs errors when the broker is unreachable or a topic does not exist.
    */
@@ -291,16 +287,12 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: this.options.fromBeginning ?? true });
     this.current.state = "running";
-    // kafkajs' run() resolves only after joinAndSync; a failed join is handled by its crash/restart.
-    this.joining = this.consumer.run({
+    await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       eachBatch: (payload) => this.eachBatch(payload),
     });
-    this.joining.catch((error: unknown) =>
-      this.logger.error("consumer could not start", { groupId: this.options.groupId, error: String(error) }),
-    );
   }
 
   /**
@@ -316,11 +308,7 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
     this.current.ready = false;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
-      // Disconnecting in the middle of a join would make kafkajs restart the consumer after its crash.
-      (this.joining ?? Promise.resolve())
-        .catch(() => undefined)
-        .then(() => this.consumer.disconnect())
-        .then(() => false),
+      this.consumer.disconnect().then(() => false),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(true), deadlineMs);
       }),
