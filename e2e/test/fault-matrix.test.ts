@@ -19,7 +19,7 @@ import { exportSigningKey, generateSigningKey } from "@boxoffice/auth-verify";
 import { down, up } from "@boxoffice/infra";
 import { startPlatform, type Platform } from "@boxoffice/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, gatewayClient, sql, type TestUser } from "./support/client.ts";
+import { eventually, gatewayClient, RELAXED_LIMITS, sql, type TestUser } from "./support/client.ts";
 
 const SUBGRAPHS = ["accounts", "tickets", "orders", "payments", "storefront"] as const;
 type Subgraph = (typeof SUBGRAPHS)[number];
@@ -172,6 +172,8 @@ beforeAll(async () => {
   platform = await startPlatform({
     adminDatabaseUrl: process.env.DATABASE_URL!,
     kafkaBrokers: kafkaBrokers.join(","),
+    // Every round signs up new users from one address: the production sign-up limit would refuse them.
+    env: RELAXED_LIMITS,
     // A fixed key: accounts restarted by the matrix keeps its sessions (a generated one would not).
     processEnv: {
       accounts: { AUTH_SIGNING_KEY: signingKey },

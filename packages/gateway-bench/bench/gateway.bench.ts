@@ -194,6 +194,15 @@ try {
     kafkaBrokers: endpoints.kafkaBrokers.join(","),
     supergraphPath,
     onProgress: log,
+    // One load generator is one client address: the per-client operation budget (issue 12) would
+    // refuse most requests. Budget accounting still runs on every request, as in production.
+    env: {
+      GATEWAY_OPERATION_BUDGET: "1000000000",
+      ACCOUNTS_SIGNUP_PER_ADDRESS: "100000",
+      ORDERS_MAX_PENDING_PER_BUYER: "100000",
+      // Unsealed subgraphs (empty = unset): Hive Gateway and the direct target send no gateway secret.
+      GATEWAY_SHARED_SECRET: "",
+    },
     ...(profDir
       ? {
           processEnv: {
