@@ -199,7 +199,7 @@ try {
     env: {
       GATEWAY_OPERATION_BUDGET: "1000000000",
       ACCOUNTS_SIGNUP_PER_ADDRESS: "100000",
-      ORDERS_MAX_PENDING_PER_BUYER: "100000",
+      ORDERS_MAX_PENDING_PER_BUYER: "1000",
       // Unsealed subgraphs (empty = unset): Hive Gateway and the direct target send no gateway secret.
       GATEWAY_SHARED_SECRET: "",
     },
