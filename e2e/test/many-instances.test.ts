@@ -256,7 +256,9 @@ describe("two instances of every subgraph and two gateways on one database and o
       const onListed = () => {
         listed += 1;
         if (listed === BURST / 4) {
-          killed = Promise.all(SCHEMAS.map((s, i) => world.platform.killService(`${s}-${(i % 2) + 1}`)));
+          killed = Promise.all(
+            SCHEMAS.map((s, i) => world.platform.signalService(`${s}-${(i % 2) + 1}`, "SIGKILL")),
+          );
         }
       };
       const purchases = await Promise.all(

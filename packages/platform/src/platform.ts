@@ -92,8 +92,6 @@ export interface Platform {
   serviceEnv: (name: string) => NodeJS.ProcessEnv;
   /** Stops process `name` (SIGTERM, SIGKILL after 15 s); the others keep running. */
   stopService: (name: string) => Promise<void>;
-  /** Kills process `name` with SIGKILL (no shutdown at all, as a crashed machine); resolves once it exited. */
-  killService: (name: string) => Promise<void>;
   /**
    * Starts a stopped process `name` again, same port and environment (plus `env`, which later restarts
    * keep, e.g. a rotated `AUTH_SIGNING_KEY`); resolves when it is ready.
@@ -416,14 +414,6 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         spec(name);
         const proc = processes.find((p) => p.name === name);
         if (proc) await stopProcess(proc);
-      },
-      killService: async (name) => {
-        spec(name);
-        const proc = processes.find((p) => p.name === name);
-        if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
-        const exited = new Promise<void>((resolve) => proc.child.once("exit", () => resolve()));
-        proc.child.kill("SIGKILL");
-        await exited;
       },
       startService: async (name, extraEnv) => {
         const found = spec(name);
