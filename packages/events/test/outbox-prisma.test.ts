@@ -79,7 +79,11 @@ describe("outbox inside a Prisma transaction", () => {
     const listener = new pg.Client({ connectionString: databaseUrl() });
     await listener.connect();
     const notifications: string[] = [];
-    listener.on("notification", (n) => notifications.push(n.payload ?? ""));
+    // The channel is shared by every schema on the server (its payload names the schema), and other
+    // test files write outbox rows concurrently: keep only this file's.
+    listener.on("notification", (n) => {
+      if (n.payload === schema) notifications.push(n.payload);
+    });
     await listener.query("LISTEN boxoffice_event_outbox");
     try {
       await expect(
