@@ -87,8 +87,19 @@ export interface ConsumerOptions<D extends AnyEventDefinition, Tx extends SqlExe
    * short enough for the transaction runner's timeout (Prisma's default is 5 s).
    */
   applyBatchSize?: number;
-  /** Broker session timeout, ms (kafkajs default 30 000; the broker's minimum is 6 000). */
+  /**
+   * Broker session timeout, ms (default {@link DEFAULT_SESSION_TIMEOUT_MS}, 10 000; kafkajs' own is
+   * 30 000; the broker refuses less than its `group.min.session.timeout.ms`, 6 000 by default). A
+   * member that sends no heartbeat for this long is expelled; it is also how long a member restarted
+   * after a crash (SIGKILL) may wait for its group to re-form, since the broker waits for the dead
+   * member until its session expires (Kafka docs, consumer configs `session.timeout.ms`).
+   */
   sessionTimeoutMs?: number;
+  /**
+   * Heartbeat interval, ms (default {@link DEFAULT_HEARTBEAT_INTERVAL_MS}, 1 000; must be below the
+   * session timeout, a third of it or less per the Kafka docs). A member learns of a rebalance at its
+   * next heartbeat, so this also bounds how long a joining member waits for the live ones.
+   */
   heartbeatIntervalMs?: number;
   rebalanceTimeoutMs?: number;
   /** Fetch long-poll wait, ms (default 100: low latency at low traffic; kafkajs' default is 5000). */
@@ -121,12 +132,24 @@ export interface MessageOutcome {
   error?: string;
 }
 
+/** Default `sessionTimeoutMs`: a crashed member's partitions (and its restart) wait at most this long. */
+export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+/** Default `heartbeatIntervalMs` (a tenth of the session timeout). */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
+
 /** For `/readyz` and dashboards. */
 export interface ConsumerStatus {
   groupId: string;
   state: "idle" | "starting" | "running" | "stopping" | "stopped" | "crashed";
   /** Running and a member of the group (assignments known). */
   ready: boolean;
+  /**
+   * Running and (re)joining its group after `start()` or a rebalance, with no crash since: the group
+   * has not formed yet (after a crash of a previous member, up to the session timeout). False once it
+   * joined, and false after a crash until it has joined again — so a crashing consumer is never
+   * mistaken for a joining one.
+   */
+  joining: boolean;
   memberId?: string;
   /** topic → assigned partitions, from the last group join. */
   assignments: Record<string, number[]>;
@@ -184,6 +207,8 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
   private readonly inboxInsertMany: string;
   private readonly current: ConsumerStatus;
   private readonly progress = new Map<string, PartitionProgress>();
+  /** kafkajs' `run()`: settles once the first group join finished (or crashed). */
+  private firstJoin: Promise<void> | undefined;
 
   constructor(private readonly options: ConsumerOptions<D, Tx>) {
     this.logger = options.logger ?? silentLogger;
@@ -210,17 +235,22 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
       groupId: options.groupId,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
-      ...(options.sessionTimeoutMs !== undefined ? { sessionTimeout: options.sessionTimeoutMs } : {}),
-      ...(options.heartbeatIntervalMs !== undefined
-        ? { heartbeatInterval: options.heartbeatIntervalMs }
-        : {}),
+      sessionTimeout: options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
+      heartbeatInterval: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
       ...(options.rebalanceTimeoutMs !== undefined ? { rebalanceTimeout: options.rebalanceTimeoutMs } : {}),
+      retry: {
+        retries: 5, // kafkajs' consumer default, restated because `retry` replaces it
+        // After a retriable crash kafkajs restarts the consumer by itself — never once stop() began,
+        // or a consumer stopped in the middle of a join would come back after its service shut down.
+        restartOnFailure: () => Promise.resolve(this.current.state === "running"),
+      },
     });
     this.producer = createEventProducer(options.kafka);
     this.current = {
       groupId: options.groupId,
       state: "idle",
       ready: false,
+      joining: false,
       assignments: {},
       positions: {},
       lag: { events: 0, ms: 0, partitions: {} },
@@ -246,14 +276,18 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
         if (!this.current.assignments[t]?.includes(p)) this.progress.delete(key);
       }
       if (this.current.state === "running") this.current.ready = true;
+      this.current.joining = false;
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       this.current.lastError = errorMessage(event.payload.error);
       this.current.ready = false;
-      if (!event.payload.restart) this.current.state = "crashed";
+      this.current.joining = false;
+      if (!event.payload.restart && this.current.state === "running") this.current.state = "crashed";
     });
     this.consumer.on(this.consumer.events.REBALANCING, () => {
       this.current.ready = false;
+      // A rebalance is the group re-forming, not a failure: unless the consumer crashed meanwhile.
+      if (this.current.state === "running") this.current.joining = true;
     });
   }
 
@@ -275,8 +309,10 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
   }
 
   /**
-   * Connects, subscribes and starts consuming. Resolves when the consumer runs (the group join
-   * happens in the background; `status().ready` turns true after it).
+   * Connects and subscribes, then joins the group in the background: resolves without waiting for
+   * the join (`status().joining` until then, `status().ready` after). A member restarted after a
+   * crash waits for the group to re-form, which the broker holds until the dead member's session
+   * expires (`sessionTimeoutMs`); its service serves from its tables meanwhile.
    *
    * @throws kafkajs errors when the broker is unreachable or a topic does not exist.
    */
@@ -287,12 +323,25 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: this.options.fromBeginning ?? true });
     this.current.state = "running";
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
-      eachBatch: (payload) => this.eachBatch(payload),
-    });
+    this.current.joining = true;
+    // kafkajs' run() resolves after the first joinAndSync; a failed join goes through its crash
+    // handling (CRASH event, restart unless stopping), so the promise itself rarely rejects.
+    this.firstJoin = this.consumer
+      .run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+        eachBatch: (payload) => this.eachBatch(payload),
+      })
+      .catch((error: unknown) => {
+        this.current.lastError = errorMessage(error);
+        this.current.joining = false;
+        this.current.state = "crashed";
+        this.logger.error("consumer: could not start", {
+          groupId: this.options.groupId,
+          error: errorMessage(error),
+        });
+      });
   }
 
   /**
@@ -301,14 +350,20 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
    * everything applied, leave the group, disconnect. Resolves `{ timedOut: true }` when the
    * deadline passed first; whatever was not committed is redelivered to the next owner and the
    * inbox makes that a no-op.
+   *
+   * Stopped during its first join, it waits for that join to finish and then leaves: kafkajs'
+   * disconnect waits for the JoinGroup request in flight anyway, and a member that joined but never
+   * synced or left would hold the group's next rebalance for a whole session timeout. Stop the
+   * service's workers before its consumers: this wait can last up to `sessionTimeoutMs`.
    */
   async stop(deadlineMs = 10_000): Promise<{ timedOut: boolean }> {
     if (this.current.state === "stopped") return { timedOut: false };
     this.current.state = "stopping";
     this.current.ready = false;
+    this.current.joining = false;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
-      this.consumer.disconnect().then(() => false),
+      (this.firstJoin ?? Promise.resolve()).then(() => this.consumer.disconnect()).then(() => false),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(true), deadlineMs);
       }),

@@ -35,6 +35,8 @@ export {
 } from "./contracts.ts";
 export {
   createConsumer,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_SESSION_TIMEOUT_MS,
   EventConsumer,
   headersToStrings,
   type ConsumerOptions,

@@ -16,21 +16,9 @@
  * The table: `sql/revoked-sessions.sql` (or the Prisma model in `prisma/revoked-sessions.prisma`)
  * in a migration of the service's schema.
  */
-import {
-  boxofficeRegistry,
-  createConsumer,
-  NonRetryableError,
-  quoteIdentifier,
-  type BoxofficeEventDefinition,
-  type ConsumerOptions,
-  type ConsumerStatus,
-  type EventRegistry,
-  type EventsLogger,
-  type MessageOutcome,
-  type SqlExecutor,
-  type TransactionRunner,
-} from "@boxoffice/events";
+import { NonRetryableError, quoteIdentifier, type ConsumerStatus, type SqlExecutor } from "@boxoffice/events";
 import { isUuid } from "./ids.ts";
+import { localReplicaConsumer, type LocalReplicaOptions } from "./local-replica.ts";
 
 /** Absolute paths of the table definition, for migrations and tests. */
 export const REVOKED_SESSIONS_SCHEMA = {
@@ -43,27 +31,12 @@ export const REVOKED_SESSIONS_SCHEMA = {
 /** Default bound of the positive-answer cache (entries; one entry is a session id, ~100 bytes). */
 export const DEFAULT_DENYLIST_CACHE_ENTRIES = 10_000;
 
-export interface SessionDenylistOptions<Tx extends SqlExecutor> {
-  /** The service's name, e.g. `tickets`: the consumer group is `<service>.session-denylist`. */
-  service: string;
-  kafka: ConsumerOptions<BoxofficeEventDefinition, Tx>["kafka"];
-  /** Reads `revoked_sessions` (a Prisma client or `pgExecutor(pool)` whose search_path is the service schema). */
-  db: SqlExecutor;
-  /** Runs the consumer's inbox insert and the denylist insert in one transaction: `(fn) => prisma.$transaction(fn)`. */
-  transaction: TransactionRunner<Tx>;
-  /** Default `boxofficeRegistry`; tests pass `boxofficeRegistry.withTopics(…)` for unique topics. */
-  registry?: EventRegistry<BoxofficeEventDefinition>;
+/** The consumer group is `<service>.session-denylist`; `db` reads `revoked_sessions`. */
+export interface SessionDenylistOptions<Tx extends SqlExecutor> extends LocalReplicaOptions<Tx> {
   /** Default `revoked_sessions` (resolved through search_path); may be `schema.table`. */
   table?: string;
-  /** Inbox table (default `event_inbox` through search_path). */
-  inboxTable?: string;
   /** Bound of the positive-answer cache (default 10 000); 0 turns it off. */
   cacheMaxEntries?: number;
-  /** Fetch long-poll wait, ms (default 100: the revocation latency budget is 1 s). */
-  maxWaitTimeInMs?: number;
-  logger?: EventsLogger;
-  /** Called after each message is settled (metrics, tests). */
-  onOutcome?: (outcome: MessageOutcome) => void;
 }
 
 /** What a revocation records: the `session.revoked` event's data. */
@@ -147,20 +120,10 @@ export function createSessionDenylist<Tx extends SqlExecutor>(
     return inserted > 0;
   };
 
-  const consumer = createConsumer<BoxofficeEventDefinition, Tx>({
-    kafka: options.kafka,
-    groupId: `${options.service}.session-denylist`,
-    registry: options.registry ?? boxofficeRegistry,
-    transaction: options.transaction,
-    handlers: {
-      "session.revoked": async (event, tx) => {
-        await record(tx, event.data);
-      },
+  const consumer = localReplicaConsumer<Tx>(options, "session-denylist", {
+    "session.revoked": async (event, tx) => {
+      await record(tx, event.data);
     },
-    ...(options.inboxTable !== undefined ? { inboxTable: options.inboxTable } : {}),
-    maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
-    ...(options.logger ? { logger: options.logger } : {}),
-    ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
   });
 
   return {

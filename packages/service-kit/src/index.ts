@@ -8,6 +8,12 @@ export {
   type KafkaSecurityEnv,
 } from "./env.ts";
 export {
+  subgraphEnv,
+  verifyingSubgraphEnv,
+  type SubgraphEnv,
+  type SubgraphListenFields,
+} from "./subgraph-env.ts";
+export {
   connectKafka,
   DEFAULT_TOPIC_LAYOUT,
   eventNames,
@@ -34,6 +40,7 @@ export {
   startService,
   stopOnSignals,
   type ReadinessCheck,
+  type ReadinessResult,
   type RequestScope,
   type RunningService,
   type ServiceOptions,

@@ -29,10 +29,17 @@ export interface RequestScope {
   clientAddress: string;
 }
 
-/** A dependency `/readyz` checks; `ready: false` makes it answer 503. */
+/**
+ * What a readiness check answers: `true` ready; `false` not ready (`/readyz` answers 503);
+ * `"degraded"` serving but not complete, e.g. a consumer still joining its group while its replica is
+ * slightly stale (`/readyz` answers 200 and lists it under `degraded`).
+ */
+export type ReadinessResult = boolean | "degraded";
+
+/** A dependency `/readyz` checks (a check that throws counts as not ready). */
 export interface ReadinessCheck {
   name: string;
-  check: () => boolean | Promise<boolean>;
+  check: () => ReadinessResult | Promise<ReadinessResult>;
 }
 
 /** A step of graceful shutdown, run in the given order after HTTP stops accepting requests. */
@@ -77,8 +84,8 @@ export interface RunningService {
 
 /**
  * Starts an Apollo Server subgraph on Express 5 with `/healthz` (alive: 200 while the process
- * serves HTTP) and `/readyz` (200 only when every readiness check passes, else 503 with the
- * failing names). Errors are masked (`maskErrors`), stack traces are never sent, the landing page
+ * serves HTTP) and `/readyz` (200 when no readiness check answers not ready, else 503; the body is
+ * `{ status, notReady: [names], degraded: [names] }`). Errors are masked (`maskErrors`), stack traces are never sent, the landing page
  * is off (developers use Sandbox on the gateway), JSON bodies are capped at 100 kB.
  *
  * @throws when the port cannot be bound (the caller's `runMain` exits 1).
@@ -122,7 +129,7 @@ export async function startService<TContext extends BaseContext>(
   });
   app.get("/readyz", async (_req, res) => {
     const results = await Promise.all(
-      (options.readiness ?? []).map(async (c) => {
+      (options.readiness ?? []).map(async (c): Promise<{ name: string; ready: ReadinessResult }> => {
         try {
           return { name: c.name, ready: await c.check() };
         } catch {
@@ -130,10 +137,11 @@ export async function startService<TContext extends BaseContext>(
         }
       }),
     );
-    const notReady = results.filter((r) => !r.ready).map((r) => r.name);
+    const notReady = results.filter((r) => r.ready === false).map((r) => r.name);
+    const degraded = results.filter((r) => r.ready === "degraded").map((r) => r.name);
     res
       .status(notReady.length ? 503 : 200)
-      .json({ status: notReady.length ? "not ready" : "ready", notReady });
+      .json({ status: notReady.length ? "not ready" : "ready", notReady, degraded });
   });
   options.routes?.(app);
   app.use(

@@ -18,21 +18,15 @@
 import { createKeyStore, type KeyStore } from "@boxoffice/auth-verify";
 import {
   applyIfNewer,
-  boxofficeRegistry,
-  createConsumer,
   errorMessage,
   silentLogger,
   type BoxofficeEventDefinition,
-  type ConsumerOptions,
   type ConsumerStatus,
   type EventOfType,
-  type EventRegistry,
-  type EventsLogger,
-  type MessageOutcome,
   type SqlExecutor,
   quoteIdentifier,
-  type TransactionRunner,
 } from "@boxoffice/events";
+import { localReplicaConsumer, type LocalReplicaOptions } from "./local-replica.ts";
 import { createPollingLoop } from "./polling-loop.ts";
 
 /** Absolute paths of the table definition, for migrations and tests. */
@@ -49,27 +43,12 @@ export type SigningKeyState = EventOfType<
   "signing-key.published" | "signing-key.retired"
 >["data"];
 
-export interface SigningKeyReplicaOptions<Tx extends SqlExecutor> {
-  /** The service's consumer-group namespace, e.g. `tickets`: the group is `<service>.signing-keys`. */
-  service: string;
-  kafka: ConsumerOptions<BoxofficeEventDefinition, Tx>["kafka"];
-  /** Reads `signing_keys` (a Prisma client or `pgExecutor(pool)` whose search_path is the service schema). */
-  db: SqlExecutor;
-  /** Runs the consumer's inbox insert and the upsert in one transaction: `(fn) => prisma.$transaction(fn)`. */
-  transaction: TransactionRunner<Tx>;
-  /** Default `boxofficeRegistry`; tests pass one with unique topics. */
-  registry?: EventRegistry<BoxofficeEventDefinition>;
+/** The consumer group is `<service>.signing-keys`; `db` reads `signing_keys`. */
+export interface SigningKeyReplicaOptions<Tx extends SqlExecutor> extends LocalReplicaOptions<Tx> {
   /** Default `signing_keys` (resolved through search_path); may be `schema.table`. */
   table?: string;
-  /** Inbox table (default `event_inbox` through search_path). */
-  inboxTable?: string;
   /** How often every replica re-reads the table, ms (default 500: a retirement reaches all within ~1 s). */
   refreshIntervalMs?: number;
-  /** Fetch long-poll wait, ms (default 100). */
-  maxWaitTimeInMs?: number;
-  logger?: EventsLogger;
-  /** Called after each message is settled (metrics, tests). */
-  onOutcome?: (outcome: MessageOutcome) => void;
 }
 
 export interface SigningKeyReplica {
@@ -87,8 +66,9 @@ export interface SigningKeyReplica {
    */
   refresh(): Promise<void>;
   /**
-   * Loads the table (so a restarted service verifies at once, accounts up or not), joins the consumer
-   * group (from the beginning for a new group) and starts the periodic reload.
+   * Loads the table (so a restarted service verifies at once, accounts up or not), starts the
+   * periodic reload and the consumer (from the beginning for a new group; it joins its group in the
+   * background, see `EventConsumer.start`).
    */
   start(): Promise<void>;
   /** Stops the reload, drains and leaves the group within `deadlineMs` (default 10 000). */
@@ -147,12 +127,10 @@ export function createSigningKeyReplica<Tx extends SqlExecutor>(
       },
     });
 
-  const consumer = createConsumer<BoxofficeEventDefinition, Tx>({
-    kafka: options.kafka,
-    groupId: `${options.service}.signing-keys`,
-    registry: options.registry ?? boxofficeRegistry,
-    transaction: options.transaction,
-    handlers: {
+  const consumer = localReplicaConsumer<Tx>(
+    options,
+    "signing-keys",
+    {
       "signing-key.published": async (event, tx) => {
         await record(tx, event.data, event.aggregateVersion);
       },
@@ -160,19 +138,15 @@ export function createSigningKeyReplica<Tx extends SqlExecutor>(
         await record(tx, event.data, event.aggregateVersion);
       },
     },
-    ...(options.inboxTable !== undefined ? { inboxTable: options.inboxTable } : {}),
-    maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
-    ...(options.logger ? { logger: options.logger } : {}),
-    onOutcome: (outcome) => {
+    (outcome) => {
       // The replica that applied the change reloads now, not at the next tick.
       if (outcome.kind === "applied") {
         refresh().catch((error: unknown) =>
           logger.error("signing keys reload failed", { error: errorMessage(error) }),
         );
       }
-      options.onOutcome?.(outcome);
     },
-  });
+  );
 
   const loop = createPollingLoop({
     name: "signing-keys reload",

@@ -15,7 +15,8 @@ import {
   type Verifier,
 } from "@boxoffice/auth-verify";
 import type { SqlExecutor } from "@boxoffice/events";
-import { createSessionDenylist, type SessionDenylist, type SessionDenylistOptions } from "./denylist.ts";
+import { createSessionDenylist, type SessionDenylist } from "./denylist.ts";
+import type { LocalReplicaOptions } from "./local-replica.ts";
 import { createSigningKeyReplica, type SigningKeyReplica } from "./signing-keys.ts";
 
 /** The `AUTH_*` part of a verifying subgraph's validated environment (its src/env.ts). */
@@ -52,26 +53,18 @@ export interface SubgraphAuth {
 
 /**
  * Builds cookies, verifier, signing-key replica and denylist for a verifying subgraph. Nothing is
- * started: call `signingKeys.start()` and `denylist.start()` before serving.
+ * started: call `signingKeys.start()` and `denylist.start()` before serving (`startSubgraph` does).
  *
- * @param options the denylist's options (service name = consumer-group namespace, Kafka, the
+ * @param options what both local replicas share (service name = consumer-group namespace, Kafka, the
  *   service's own database and transaction runner, registry, logger) plus the validated `env`.
  * @throws AuthConfigError for an invalid environment (e.g. insecure cookies in production).
  */
 export function createSubgraphAuth<Tx extends SqlExecutor>(
-  options: SessionDenylistOptions<Tx> & { env: VerifyingSubgraphEnv },
+  options: LocalReplicaOptions<Tx> & { env: VerifyingSubgraphEnv },
 ): SubgraphAuth {
-  const { env, ...denylistOptions } = options;
-  const denylist = createSessionDenylist<Tx>(denylistOptions);
-  const signingKeys = createSigningKeyReplica<Tx>({
-    service: denylistOptions.service,
-    kafka: denylistOptions.kafka,
-    db: denylistOptions.db,
-    transaction: denylistOptions.transaction,
-    ...(denylistOptions.registry ? { registry: denylistOptions.registry } : {}),
-    ...(denylistOptions.inboxTable !== undefined ? { inboxTable: denylistOptions.inboxTable } : {}),
-    ...(denylistOptions.logger ? { logger: denylistOptions.logger } : {}),
-  });
+  const { env, ...replicaOptions } = options;
+  const denylist = createSessionDenylist<Tx>(replicaOptions);
+  const signingKeys = createSigningKeyReplica<Tx>(replicaOptions);
   const cookies = createSessionCookies({
     environment: env.NODE_ENV,
     insecureDevelopmentMode: env.AUTH_INSECURE_DEV_COOKIES ?? env.NODE_ENV === "development",

@@ -8,6 +8,7 @@ import {
   envFields,
   loadEnv,
   startService,
+  type ReadinessResult,
   type RunningService,
 } from "../src/index.ts";
 
@@ -27,7 +28,7 @@ afterEach(async () => {
   running = undefined;
 });
 
-async function start(ready = { value: true }, order: string[] = []) {
+async function start(ready: { value: ReadinessResult } = { value: true }, order: string[] = []) {
   running = await startService({
     name: "test",
     port: 0,
@@ -100,16 +101,22 @@ describe("startService", () => {
     expect(replaced.body.data?.whoami).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it("/healthz is 200 while serving; /readyz is 503 naming what is not ready, then 200", async () => {
-    const ready = { value: false };
+  it("/healthz is 200 while serving; /readyz is 503 naming what is not ready, 200 listing what is degraded, then 200", async () => {
+    const ready: { value: ReadinessResult } = { value: false };
     const service = await start(ready);
     const base = service.url.replace("/graphql", "");
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const notReady = await fetch(`${base}/readyz`);
     expect(notReady.status).toBe(503);
-    expect(await notReady.json()).toEqual({ status: "not ready", notReady: ["database"] });
+    expect(await notReady.json()).toEqual({ status: "not ready", notReady: ["database"], degraded: [] });
+    ready.value = "degraded";
+    const degraded = await fetch(`${base}/readyz`);
+    expect(degraded.status).toBe(200);
+    expect(await degraded.json()).toEqual({ status: "ready", notReady: [], degraded: ["database"] });
     ready.value = true;
-    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const readyNow = await fetch(`${base}/readyz`);
+    expect(readyNow.status).toBe(200);
+    expect(await readyNow.json()).toEqual({ status: "ready", notReady: [], degraded: [] });
   });
 
   it("stop() closes HTTP, then runs shutdown steps in order", async () => {

@@ -1,17 +1,6 @@
-import { readFileSync } from "node:fs";
-import { buildSubgraphSchema } from "@apollo/subgraph";
 import { AuthError, ANONYMOUS, type AuthResult } from "@boxoffice/auth-verify";
-import { createPublisher, createRelay } from "@boxoffice/events";
-import {
-  connectKafka,
-  eventNames,
-  eventsLogger,
-  startService,
-  type Logger,
-  type RunningService,
-  kafkaSecurity,
-} from "@boxoffice/service-kit";
-import { parse } from "graphql";
+import type { Logger } from "@boxoffice/service-kit";
+import { startSubgraph, type SubgraphApp } from "@boxoffice/service-kit/subgraph";
 import type { AccountsContext } from "./context.ts";
 import { createAuthThrottle, DEFAULT_THROTTLE } from "./auth-throttle.ts";
 import { ACCOUNTS_SCHEMA, createPrisma } from "./db.ts";
@@ -20,18 +9,14 @@ import { resolvers } from "./resolvers/index.ts";
 import { createAccountsServices, PRODUCER, type AccountsServices } from "./services.ts";
 import { publishSigningKeys } from "./signing-keys.ts";
 
-const typeDefs = parse(readFileSync(new URL("./schema.graphql", import.meta.url), "utf8"));
-
-export interface AccountsApp {
-  service: RunningService;
+export interface AccountsApp extends SubgraphApp {
   services: AccountsServices;
-  /** Stops HTTP, the relay, Kafka and Prisma, in that order. */
-  stop: () => Promise<void>;
 }
 
 /**
- * Starts the accounts subgraph: HTTP (GraphQL at /graphql, JWKS at /.well-known/jwks.json,
- * /healthz, /readyz) and the outbox relay that publishes its events to Kafka.
+ * Starts the accounts subgraph (service-kit's `startSubgraph`: HTTP with /graphql, /healthz, /readyz,
+ * the outbox relay that publishes its events) with the JWKS at /.well-known/jwks.json. It issues
+ * sessions, so it verifies them itself (no denylist, no signing-key replica) and consumes nothing.
  *
  * @throws when the database or Kafka is unreachable at start, or the port is taken.
  */
@@ -44,91 +29,66 @@ export async function startAccounts(
   const onQuery =
     options.onQuery ??
     (logger.isLevelEnabled("debug") ? (sql: string) => logger.debug({ sql }, "sql query") : undefined);
-  const { registry } = eventNames("accounts", env.KAFKA_NAMESPACE);
   const prisma = createPrisma(env.DATABASE_URL, onQuery);
-  await prisma.$queryRaw`SELECT 1`;
-  const throttle = createAuthThrottle(env.DATABASE_URL, ACCOUNTS_SCHEMA, {
-    ...DEFAULT_THROTTLE,
-    freeFailures: env.ACCOUNTS_SIGNIN_FREE_FAILURES,
-    maxDelaySeconds: env.ACCOUNTS_SIGNIN_MAX_DELAY_SECONDS,
-    maxConsecutiveFailures: env.ACCOUNTS_SIGNIN_MAX_FAILURES,
-    failuresPerAddress: env.ACCOUNTS_SIGNIN_FAILURES_PER_ADDRESS,
-    signUpsPerAddress: env.ACCOUNTS_SIGNUP_PER_ADDRESS,
-  });
-  const services = await createAccountsServices(
-    prisma,
-    {
-      issuer: env.AUTH_ISSUER,
-      audience: env.AUTH_AUDIENCE,
-      signingKey: env.AUTH_SIGNING_KEY,
-      previousPublicKeys: env.AUTH_PREVIOUS_PUBLIC_KEYS,
-      ttlSeconds: env.AUTH_SESSION_TTL_SECONDS,
-      environment: env.NODE_ENV,
-      insecureDevCookies: env.AUTH_INSECURE_DEV_COOKIES ?? env.NODE_ENV === "development",
-    },
-    logger,
-    registry,
-    throttle,
-  );
-  // Before serving: a token is never signed with a key whose event is not in the outbox.
-  await publishSigningKeys(
-    prisma,
-    createPublisher({ registry, producer: PRODUCER }),
-    services.signer.jwks(),
-    logger,
-  );
-  const log = eventsLogger(logger);
-  const kafka = await connectKafka({
-    security: kafkaSecurity(env),
-    clientId: PRODUCER,
-    brokers: env.KAFKA_BROKERS,
-    registry,
-    logger: log,
-    topics: { partitions: env.KAFKA_TOPIC_PARTITIONS, replicationFactor: env.KAFKA_REPLICATION_FACTOR },
-  });
-  const relay = createRelay({
-    connectionString: env.DATABASE_URL,
-    schema: ACCOUNTS_SCHEMA,
-    kafka,
-    logger: log,
-  });
-  await relay.start();
-
-  const service = await startService<AccountsContext>({
+  const { parts, ...app } = await startSubgraph({
     name: "accounts",
-    port: env.ACCOUNTS_PORT,
-    gatewaySecret: env.GATEWAY_SHARED_SECRET,
-    host: env.ACCOUNTS_HOST,
+    env,
     logger,
-    schema: buildSubgraphSchema({ typeDefs, resolvers }),
-    context: async ({ req, res, scope }) => {
-      const auth = await authenticateLeniently(services, req);
+    schema: new URL("./schema.graphql", import.meta.url),
+    resolvers,
+    prisma,
+    outbox: { producer: PRODUCER, schema: ACCOUNTS_SCHEMA },
+    verifySessions: false,
+    setup: async ({ registry, publisher }) => {
+      const throttle = createAuthThrottle(env.DATABASE_URL, ACCOUNTS_SCHEMA, {
+        ...DEFAULT_THROTTLE,
+        freeFailures: env.ACCOUNTS_SIGNIN_FREE_FAILURES,
+        maxDelaySeconds: env.ACCOUNTS_SIGNIN_MAX_DELAY_SECONDS,
+        maxConsecutiveFailures: env.ACCOUNTS_SIGNIN_MAX_FAILURES,
+        failuresPerAddress: env.ACCOUNTS_SIGNIN_FAILURES_PER_ADDRESS,
+        signUpsPerAddress: env.ACCOUNTS_SIGNUP_PER_ADDRESS,
+      });
+      const services = await createAccountsServices(
+        prisma,
+        {
+          issuer: env.AUTH_ISSUER,
+          audience: env.AUTH_AUDIENCE,
+          signingKey: env.AUTH_SIGNING_KEY,
+          previousPublicKeys: env.AUTH_PREVIOUS_PUBLIC_KEYS,
+          ttlSeconds: env.AUTH_SESSION_TTL_SECONDS,
+          environment: env.NODE_ENV,
+          insecureDevCookies: env.AUTH_INSECURE_DEV_COOKIES ?? env.NODE_ENV === "development",
+        },
+        logger,
+        registry,
+        throttle,
+      );
+      // Before serving: a token is never signed with a key whose event is not in the outbox.
+      await publishSigningKeys(prisma, publisher, services.signer.jwks(), logger);
       return {
-        ...scope,
-        auth,
-        viewer: auth.kind === "user" ? { userId: auth.principal.userId } : {},
         services,
-        res,
-        loaders: { user: services.userLoader() },
+        shutdown: [{ name: "rate-limit pool", run: () => throttle.stop() }],
+        routes: (app) => {
+          app.get("/.well-known/jwks.json", (_req, res) => {
+            res.setHeader("cache-control", "public, max-age=300");
+            res.json(services.signer.jwks());
+          });
+        },
+        context: async ({ req, res, base }): Promise<AccountsContext> => {
+          const auth = await authenticateLeniently(services, req);
+          return {
+            ...base,
+            auth,
+            viewer: auth.kind === "user" ? { userId: auth.principal.userId } : {},
+            services,
+            res,
+            loaders: { user: services.userLoader() },
+          };
+        },
       };
     },
-    routes: (app) => {
-      app.get("/.well-known/jwks.json", (_req, res) => {
-        res.setHeader("cache-control", "public, max-age=300");
-        res.json(services.signer.jwks());
-      });
-    },
-    readiness: [
-      { name: "database", check: async () => (await prisma.$queryRaw`SELECT 1`, true) },
-      { name: "outbox-relay", check: () => relay.status().ready },
-    ],
-    shutdown: [
-      { name: "outbox relay", run: async () => void (await relay.stop()) },
-      { name: "rate-limit pool", run: () => throttle.stop() },
-      { name: "prisma", run: () => prisma.$disconnect() },
-    ],
   });
-  return { service, services, stop: service.stop };
+  return { ...app, services: parts.services };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { envFields, kafkaSecurityIssues, loadEnv } from "@boxoffice/service-kit";
+import { loadEnv, subgraphEnv } from "@boxoffice/service-kit";
 import { z } from "zod";
 
 const jsonArray = z.string().transform((s, ctx) => {
@@ -12,68 +12,38 @@ const jsonArray = z.string().transform((s, ctx) => {
   return z.NEVER;
 });
 
-const schema = z
-  .object({
-    NODE_ENV: envFields.nodeEnv,
-    LOG_LEVEL: envFields.logLevel,
-    ACCOUNTS_PORT: envFields.port(4001),
-    ACCOUNTS_HOST: z.string().default("127.0.0.1"),
-    /** PostgreSQL URL; the subgraph uses only its own schema, "accounts". */
-    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
-    KAFKA_BROKERS: envFields.csv.pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/)).min(1)),
-    /** Prefix of every topic and consumer group (several deployments on one cluster); unset = standard names. */
-    KAFKA_NAMESPACE: envFields.kafkaNamespace,
-    /** Partitions and replicas of the topics this service declares at start (see envFields). */
-    KAFKA_TOPIC_PARTITIONS: envFields.kafkaTopicPartitions,
-    KAFKA_REPLICATION_FACTOR: envFields.kafkaReplicationFactor,
-    /** KAFKA_SSL, KAFKA_SSL_CA_FILE, KAFKA_SASL_MECHANISM/USERNAME/PASSWORD: see service-kit envFields. */
-    ...envFields.kafkaSecurity,
-    /** The gateway's shared secret: when set, this subgraph answers only the gateway. Required in production. */
-    GATEWAY_SHARED_SECRET: envFields.gatewaySecret,
-    /** `iss` of session tokens; every subgraph's verifier expects the same value. */
-    AUTH_ISSUER: z.string().min(1).default("boxoffice-accounts"),
-    /** `aud` of session tokens. */
-    AUTH_AUDIENCE: z.string().min(1).default("boxoffice"),
-    /** The current Ed25519 private key as a JWK (JSON). Required in production; generated per start otherwise. */
-    AUTH_SIGNING_KEY: z.string().optional(),
-    /** Previous public keys (JSON array of JWKs) kept in the JWKS during rotation. */
-    AUTH_PREVIOUS_PUBLIC_KEYS: jsonArray.optional(),
-    /** Session lifetime in seconds (token `exp` and cookie `Max-Age`). */
-    AUTH_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(28_800),
-    /**
-     * Plain-http cookies (no `Secure`, no `__Host-` prefix) for local development over http. Refused in
-     * production; defaults to on only when NODE_ENV=development.
-     */
-    AUTH_INSECURE_DEV_COOKIES: z.stringbool().optional(),
-    /** Consecutive failed sign-ins per account and client address before each attempt must wait. */
-    ACCOUNTS_SIGNIN_FREE_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
-    /** Longest wait between sign-in attempts after failures, in seconds (the doubling's cap). */
-    ACCOUNTS_SIGNIN_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(900),
-    /** Consecutive failed sign-ins on one account (every address) after which it is refused; NIST caps this at 100. */
-    ACCOUNTS_SIGNIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(100),
-    /** Failed sign-ins per client address per hour, across accounts (password spraying). */
-    ACCOUNTS_SIGNIN_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
-    /** Sign-ups per client address per hour. */
-    ACCOUNTS_SIGNUP_PER_ADDRESS: z.coerce.number().int().min(1).default(10),
-  })
-  .superRefine((env, ctx) => {
-    for (const issue of kafkaSecurityIssues(env)) {
-      ctx.addIssue({ code: "custom", path: [issue.path], message: issue.message });
-    }
-    if (env.NODE_ENV === "production" && !env.GATEWAY_SHARED_SECRET) {
-      ctx.addIssue({ code: "custom", path: ["GATEWAY_SHARED_SECRET"], message: "required in production" });
-    }
-    if (env.NODE_ENV === "production" && !env.AUTH_SIGNING_KEY) {
-      ctx.addIssue({ code: "custom", path: ["AUTH_SIGNING_KEY"], message: "required in production" });
-    }
-    if (env.NODE_ENV === "production" && env.AUTH_INSECURE_DEV_COOKIES) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["AUTH_INSECURE_DEV_COOKIES"],
-        message: "not allowed in production",
-      });
-    }
-  });
+/** Every subgraph's variables (service-kit's subgraph-env.ts), plus the issuer's own. */
+const schema = subgraphEnv("accounts", 4001, {
+  /** `iss` of session tokens; every subgraph's verifier expects the same value. */
+  AUTH_ISSUER: z.string().min(1).default("boxoffice-accounts"),
+  /** `aud` of session tokens. */
+  AUTH_AUDIENCE: z.string().min(1).default("boxoffice"),
+  /** The current Ed25519 private key as a JWK (JSON). Required in production; generated per start otherwise. */
+  AUTH_SIGNING_KEY: z.string().optional(),
+  /** Previous public keys (JSON array of JWKs) kept in the JWKS during rotation. */
+  AUTH_PREVIOUS_PUBLIC_KEYS: jsonArray.optional(),
+  /** Session lifetime in seconds (token `exp` and cookie `Max-Age`). */
+  AUTH_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(28_800),
+  /**
+   * Plain-http cookies (no `Secure`, no `__Host-` prefix) for local development over http. Refused in
+   * production; defaults to on only when NODE_ENV=development.
+   */
+  AUTH_INSECURE_DEV_COOKIES: z.stringbool().optional(),
+  /** Consecutive failed sign-ins per account and client address before each attempt must wait. */
+  ACCOUNTS_SIGNIN_FREE_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  /** Longest wait between sign-in attempts after failures, in seconds (the doubling's cap). */
+  ACCOUNTS_SIGNIN_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(900),
+  /** Consecutive failed sign-ins on one account (every address) after which it is refused; NIST caps this at 100. */
+  ACCOUNTS_SIGNIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(100),
+  /** Failed sign-ins per client address per hour, across accounts (password spraying). */
+  ACCOUNTS_SIGNIN_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
+  /** Sign-ups per client address per hour. */
+  ACCOUNTS_SIGNUP_PER_ADDRESS: z.coerce.number().int().min(1).default(10),
+}).superRefine((env, ctx) => {
+  if (env.NODE_ENV === "production" && !env.AUTH_SIGNING_KEY) {
+    ctx.addIssue({ code: "custom", path: ["AUTH_SIGNING_KEY"], message: "required in production" });
+  }
+});
 
 export type AccountsEnv = z.infer<typeof schema>;
 

@@ -1,24 +1,10 @@
-import { readFileSync } from "node:fs";
-import { buildSubgraphSchema } from "@apollo/subgraph";
+import type { BoxofficeEventDefinition, EventConsumer } from "@boxoffice/events";
+import type { Logger } from "@boxoffice/service-kit";
 import {
-  createPublisher,
-  createRelay,
-  type BoxofficeEventDefinition,
-  type EventConsumer,
-  type EventRegistry,
-} from "@boxoffice/events";
-import {
-  connectKafka,
-  eventNames,
-  eventsLogger,
-  startService,
-  type Logger,
-  type RunningService,
-  kafkaSecurity,
-} from "@boxoffice/service-kit";
-import type { SessionDenylist } from "@boxoffice/service-kit/denylist";
-import { createSubgraphAuth } from "@boxoffice/service-kit/subgraph-auth";
-import { parse } from "graphql";
+  startSubgraph,
+  type SubgraphOverrides,
+  type VerifyingSubgraphApp,
+} from "@boxoffice/service-kit/subgraph";
 import type { PaymentsContext } from "./context.ts";
 import { createPrisma, PAYMENTS_SCHEMA, type PaymentsTx } from "./db.ts";
 import type { PaymentsEnv } from "./env.ts";
@@ -31,30 +17,18 @@ import { createReconciliationWorker, type ReconciliationWorker } from "./reconci
 import { createRefundWorker, type RefundWorker } from "./refund.worker.ts";
 import { createPaymentsServices, type PaymentsServices } from "./services.ts";
 
-const typeDefs = parse(readFileSync(new URL("./schema.graphql", import.meta.url), "utf8"));
-
-export interface PaymentsApp {
-  service: RunningService;
+export interface PaymentsApp extends VerifyingSubgraphApp {
   services: PaymentsServices;
-  /** The `session.revoked` consumer and the `isRevoked` hook. */
-  denylist: SessionDenylist;
   /** The order-event consumer (`<namespace>.order-replica`). */
   orders: EventConsumer<BoxofficeEventDefinition, PaymentsTx>;
   /** Returns captured payments of cancelled orders (refund.worker.ts). */
   refunds: RefundWorker;
   /** Settles payments left PENDING by lost responses, crashes or abandoned retries. */
   reconciliation: ReconciliationWorker;
-  /** Stops HTTP, the consumers, the relay and Prisma, in that order. */
-  stop: () => Promise<void>;
 }
 
-export interface PaymentsOptions {
-  /** Called with every SQL statement (tests count round trips). */
-  onQuery?: (sql: string) => void;
-  /** Event registry (default: the standard topics, under `KAFKA_NAMESPACE` when set); tests pass one with unique topic names. */
-  registry?: EventRegistry<BoxofficeEventDefinition>;
-  /** Consumer-group namespace (default `payments`, or `<KAFKA_NAMESPACE>.payments`); tests pass a unique one. */
-  consumerGroupNamespace?: string;
+/** Test overrides (`SubgraphOverrides`: onQuery, registry, consumer-group namespace) and its own. */
+export interface PaymentsOptions extends SubgraphOverrides {
   /**
    * The payment provider (default: the one PAYMENTS_PROVIDER names, i.e. a new sandbox). Tests pass a
    * sandbox they can inspect, or a double of the provider's network.
@@ -67,8 +41,9 @@ export interface PaymentsOptions {
 }
 
 /**
- * Starts the payments subgraph: HTTP (GraphQL at /graphql, /healthz, /readyz), the outbox relay, the
- * session-denylist consumer and the order-replica consumer.
+ * Starts the payments subgraph (service-kit's `startSubgraph`: HTTP with /graphql, /healthz, /readyz,
+ * the outbox relay, session verification) with its order-replica consumer and the refund and
+ * reconciliation workers.
  *
  * @throws when the database or Kafka is unreachable at start, or the port is taken.
  */
@@ -77,105 +52,63 @@ export async function startPayments(
   logger: Logger,
   options: PaymentsOptions = {},
 ): Promise<PaymentsApp> {
-  const names = eventNames("payments", env.KAFKA_NAMESPACE);
-  const registry = options.registry ?? names.registry;
-  const namespace = options.consumerGroupNamespace ?? names.consumerGroupNamespace;
-  const log = eventsLogger(logger);
   const prisma = createPrisma(env.DATABASE_URL, options.onQuery);
-  await prisma.$queryRaw`SELECT 1`;
-
-  const kafka = await connectKafka({
-    security: kafkaSecurity(env),
-    clientId: PRODUCER,
-    brokers: env.KAFKA_BROKERS,
-    registry,
-    logger: log,
-    topics: { partitions: env.KAFKA_TOPIC_PARTITIONS, replicationFactor: env.KAFKA_REPLICATION_FACTOR },
-  });
-  const publisher = createPublisher({ registry, producer: PRODUCER });
-
-  const sessionAuth = createSubgraphAuth<PaymentsTx>({
-    env,
-    service: namespace,
-    kafka,
-    db: prisma,
-    transaction: (fn) => prisma.$transaction(fn),
-    registry,
-    logger: log,
-  });
-  const { denylist, verifier } = sessionAuth;
   // PAYMENTS_PROVIDER has one value today: "sandbox".
   const provider = options.provider ?? createSandboxProvider();
-  const services = createPaymentsServices({
-    prisma,
-    verifier,
-    publisher,
-    provider,
-    logger,
-    ...(options.attemptLeaseMs !== undefined ? { attemptLeaseMs: options.attemptLeaseMs } : {}),
-    expiryMarginMs: env.PAYMENTS_EXPIRY_MARGIN_SECONDS * 1000,
-  });
-  const refunds = createRefundWorker({
-    prisma,
-    provider,
-    publisher,
-    pollIntervalMs: env.PAYMENTS_REFUND_POLL_MS,
-    ...(options.attemptLeaseMs !== undefined ? { attemptLeaseMs: options.attemptLeaseMs } : {}),
-    logger: log,
-  });
-  const reconciliation = createReconciliationWorker({
-    prisma,
-    provider,
-    publisher,
-    pollIntervalMs: env.PAYMENTS_RECONCILE_POLL_MS,
-    abandonAfterMs: options.abandonAfterMs ?? env.PAYMENTS_ABANDON_AFTER_SECONDS * 1000,
-    ...(options.attemptLeaseMs !== undefined ? { attemptLeaseMs: options.attemptLeaseMs } : {}),
-    logger: log,
-  });
-  const orders = createOrderReplicaConsumer({ service: namespace, kafka, prisma, registry, logger: log });
-  const relay = createRelay({
-    connectionString: env.DATABASE_URL,
-    schema: PAYMENTS_SCHEMA,
-    kafka,
-    logger: log,
-  });
-
-  await relay.start();
-  await sessionAuth.signingKeys.start();
-  await denylist.start();
-  await orders.start();
-  refunds.start();
-  reconciliation.start();
-
-  const service = await startService<PaymentsContext>({
+  const lease = options.attemptLeaseMs !== undefined ? { attemptLeaseMs: options.attemptLeaseMs } : {};
+  const { parts, ...app } = await startSubgraph({
     name: "payments",
-    port: env.PAYMENTS_PORT,
-    gatewaySecret: env.GATEWAY_SHARED_SECRET,
-    host: env.PAYMENTS_HOST,
+    env,
     logger,
-    schema: buildSubgraphSchema({ typeDefs, resolvers }),
-    context: async ({ req, scope }) => ({
-      ...scope,
-      ...(await sessionAuth.context({ req })),
-      services,
-      loaders: { payment: services.paymentLoader() },
-    }),
-    readiness: [
-      { name: "database", check: async () => (await prisma.$queryRaw`SELECT 1`, true) },
-      { name: "outbox-relay", check: () => relay.status().ready },
-      { name: "session-denylist", check: () => denylist.status().ready },
-      { name: "signing-keys", check: () => sessionAuth.signingKeys.status().ready },
-      { name: "order-replica-consumer", check: () => orders.status().ready },
-    ],
-    shutdown: [
-      { name: "session-denylist consumer", run: async () => void (await denylist.stop()) },
-      { name: "signing-keys consumer", run: async () => void (await sessionAuth.signingKeys.stop()) },
-      { name: "order-replica consumer", run: async () => void (await orders.stop()) },
-      { name: "refund worker", run: () => refunds.stop() },
-      { name: "reconciliation worker", run: () => reconciliation.stop() },
-      { name: "outbox relay", run: async () => void (await relay.stop()) },
-      { name: "prisma", run: () => prisma.$disconnect() },
-    ],
+    schema: new URL("./schema.graphql", import.meta.url),
+    resolvers,
+    prisma,
+    overrides: options,
+    outbox: { producer: PRODUCER, schema: PAYMENTS_SCHEMA },
+    verifySessions: true,
+    setup: ({ auth, publisher, consumerOptions, log }) => {
+      const services = createPaymentsServices({
+        prisma,
+        verifier: auth.verifier,
+        publisher,
+        provider,
+        logger,
+        ...lease,
+        expiryMarginMs: env.PAYMENTS_EXPIRY_MARGIN_SECONDS * 1000,
+      });
+      const refunds = createRefundWorker({
+        prisma,
+        provider,
+        publisher,
+        pollIntervalMs: env.PAYMENTS_REFUND_POLL_MS,
+        ...lease,
+        logger: log,
+      });
+      const reconciliation = createReconciliationWorker({
+        prisma,
+        provider,
+        publisher,
+        pollIntervalMs: env.PAYMENTS_RECONCILE_POLL_MS,
+        abandonAfterMs: options.abandonAfterMs ?? env.PAYMENTS_ABANDON_AFTER_SECONDS * 1000,
+        ...lease,
+        logger: log,
+      });
+      const orders = createOrderReplicaConsumer({ ...consumerOptions, prisma });
+      return {
+        services,
+        orders,
+        refunds,
+        reconciliation,
+        consumers: { "order-replica-consumer": orders },
+        workers: { "refund worker": refunds, "reconciliation worker": reconciliation },
+        context: ({ base }): PaymentsContext => ({
+          ...base,
+          services,
+          loaders: { payment: services.paymentLoader() },
+        }),
+      };
+    },
   });
-  return { service, services, denylist, orders, refunds, reconciliation, stop: service.stop };
+  const { services, orders, refunds, reconciliation } = parts;
+  return { ...app, services, orders, refunds, reconciliation };
 }
