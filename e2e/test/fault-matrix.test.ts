@@ -18,10 +18,11 @@ import { fileURLToPath } from "node:url";
 import { exportSigningKey, generateSigningKey } from "@boxoffice/auth-verify";
 import { down, up } from "@boxoffice/infra";
 import { startPlatform, type Platform } from "@boxoffice/platform";
+import { SUBGRAPH_NAMES } from "@boxoffice/topology";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, gatewayClient, RELAXED_LIMITS, sql, type TestUser } from "./support/client.ts";
 
-const SUBGRAPHS = ["accounts", "tickets", "orders", "payments", "storefront"] as const;
+const SUBGRAPHS = SUBGRAPH_NAMES;
 type Subgraph = (typeof SUBGRAPHS)[number];
 /** The gateway's per-subgraph timeout in this platform, ms (short, so a frozen subgraph shows fast). */
 const SUBGRAPH_TIMEOUT_MS = 1500;
