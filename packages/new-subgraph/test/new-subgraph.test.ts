@@ -58,8 +58,8 @@ function start(dir: string, env: Record<string, string>): { child: ChildProcess;
     env: { ...process.env, NODE_ENV: "test", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  child.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+  child.stdout.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   children.push(child);
   return { child, output };
 }
@@ -100,7 +100,9 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const child of children) child.kill("SIGTERM");
   await Promise.all(
-    children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null)),
+    children
+      .filter((c) => c.exitCode === null && c.signalCode === null)
+      .map((c) => new Promise<void>((resolve) => c.once("exit", () => resolve()))),
   );
   await db?.drop();
   if (copy) await rm(copy, { recursive: true, force: true });
