@@ -120,6 +120,19 @@ describe("docker-compose.yml", () => {
     },
   );
 
+  it("without <NAME>_PORT, each subgraph listens on its declared port (its env default is the topology's)", async () => {
+    const defaults: string[] = [];
+    for (const { name, dir, port } of deployables.filter((d) => d.name !== "gateway")) {
+      const parsed = await validate(dir, {
+        DATABASE_URL: "postgresql://postgres:postgres@127.0.0.1:5432/boxoffice",
+        KAFKA_BROKERS: "127.0.0.1:9092",
+      });
+      if (parsed[portVariable(name)] !== port)
+        defaults.push(`${name}: ${String(parsed[portVariable(name)])}, declared ${port}`);
+    }
+    expect(defaults, "env.ts port defaults that differ from packages/topology/topology.json").toEqual([]);
+  });
+
   it("the subgraphs verify tokens against the accounts JWKS inside the compose network", () => {
     for (const { name } of deployables.filter((d) => d.name !== "accounts" && d.name !== "gateway")) {
       expect(services[name]?.environment?.AUTH_JWKS_URL).toBe(
