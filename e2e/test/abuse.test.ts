@@ -8,6 +8,7 @@
 import { createPrivateKey, randomUUID, sign } from "node:crypto";
 import { exportSigningKey, generateSigningKey, SESSION_TOKEN_TYPE } from "@boxoffice/auth-verify";
 import { graphqlRequest } from "@boxoffice/service-kit/testing";
+import { SUBGRAPH_NAMES } from "@boxoffice/topology";
 import { beforeAll, describe, expect, it } from "vitest";
 import { eventually, PASSWORD, sql, uniqueWord, usePlatform, type TestUser } from "./support/client.ts";
 
@@ -29,7 +30,7 @@ const world = usePlatform({
   },
 });
 
-const SCHEMAS = ["accounts", "tickets", "orders", "payments", "storefront"];
+const SCHEMAS = [...SUBGRAPH_NAMES];
 
 /** Rows per table of every subgraph schema, the rate limiters' counters excepted. */
 async function rowCounts(): Promise<Record<string, number>> {

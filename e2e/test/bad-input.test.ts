@@ -4,12 +4,14 @@
  * written anywhere: every table of every subgraph's schema (outboxes included, so no event either)
  * is byte-for-byte the same afterwards.
  */
+import { SUBGRAPH_NAMES } from "@boxoffice/topology";
 import { beforeAll, describe, expect, it } from "vitest";
 import { eventually, PASSWORD, PAY, sql, uniqueWord, type TestUser, usePlatform } from "./support/client.ts";
 
 const world = usePlatform();
 
-const SCHEMAS = ["accounts", "tickets", "orders", "payments", "storefront"];
+/** Every subgraph's PostgreSQL schema (named after it): all of the topology. */
+const SCHEMAS = [...SUBGRAPH_NAMES];
 
 /** One md5 per table of every subgraph schema, over its rows in a stable order. */
 async function snapshot(): Promise<Record<string, string>> {

@@ -10,18 +10,15 @@
  * connect to the address the broker advertises in its metadata, i.e. straight past the proxy.
  */
 import { randomUUID } from "node:crypto";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
-import net from "node:net";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { exportSigningKey, generateSigningKey } from "@boxoffice/auth-verify";
-import { down, up } from "@boxoffice/infra";
-import { startPlatform, type Platform } from "@boxoffice/platform";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, gatewayClient, RELAXED_LIMITS, sql, type TestUser } from "./support/client.ts";
+import { SUBGRAPH_NAMES } from "@boxoffice/topology";
+import { afterAll, describe, expect, it } from "vitest";
+import { eventually, sql, type TestUser, usePlatform } from "./support/client.ts";
 
-const SUBGRAPHS = ["accounts", "tickets", "orders", "payments", "storefront"] as const;
+const SUBGRAPHS = SUBGRAPH_NAMES;
 type Subgraph = (typeof SUBGRAPHS)[number];
 /** The gateway's per-subgraph timeout in this platform, ms (short, so a frozen subgraph shows fast). */
 const SUBGRAPH_TIMEOUT_MS = 1500;
@@ -134,78 +131,39 @@ const CATALOGUE: Operation[] = [
 
 const LEAKS = /ECONNREFUSED|ECONNRESET|127\.0\.0\.1|localhost|stacktrace|\.ts:\d+|fetch failed/i;
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-async function freePortPair(): Promise<number> {
-  for (;;) {
-    const port = 30_000 + Math.floor(Math.random() * 20_000);
-    if ((await portFree(port)) && (await portFree(port + 1))) return port;
-  }
-}
-
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 };
 
-let platform: Platform;
-let client: ReturnType<typeof gatewayClient>;
-let kafkaEnv: NodeJS.ProcessEnv;
-let dataDir: string;
+const signingKey = JSON.stringify(await exportSigningKey(await generateSigningKey({ extractable: true })));
+// Its own broker, which the Kafka row stops and starts again (see the header).
+const world = usePlatform({
+  ownBroker: true,
+  // A fixed key: accounts restarted by the matrix keeps its sessions (a generated one would not).
+  processEnv: {
+    accounts: { AUTH_SIGNING_KEY: signingKey },
+    gateway: { GATEWAY_SUBGRAPH_TIMEOUT_MS: String(SUBGRAPH_TIMEOUT_MS) },
+  },
+});
 /** fault → operation → cell text. */
 const table = new Map<string, Map<string, string>>();
 const notes: string[] = [];
 
-beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), "boxoffice-fault-matrix-"));
-  await chmod(dataDir, 0o755);
-  const port = await freePortPair();
-  kafkaEnv = {
-    ...process.env,
-    KAFKA_BROKERS: "",
-    INFRA_DATA_DIR: dataDir,
-    INFRA_KAFKA_PORT: String(port),
-    INFRA_KAFKA_CONTROLLER_PORT: String(port + 1),
-  };
-  const { kafkaBrokers } = await up({ env: kafkaEnv, only: ["kafka"], report: () => undefined });
-  const signingKey = JSON.stringify(await exportSigningKey(await generateSigningKey({ extractable: true })));
-  platform = await startPlatform({
-    adminDatabaseUrl: process.env.DATABASE_URL!,
-    kafkaBrokers: kafkaBrokers.join(","),
-    // Every round signs up new users from one address: the production sign-up limit would refuse them.
-    env: RELAXED_LIMITS,
-    // A fixed key: accounts restarted by the matrix keeps its sessions (a generated one would not).
-    processEnv: {
-      accounts: { AUTH_SIGNING_KEY: signingKey },
-      gateway: { GATEWAY_SUBGRAPH_TIMEOUT_MS: String(SUBGRAPH_TIMEOUT_MS) },
-    },
-  });
-  client = gatewayClient(platform);
-  // Its own broker plus six processes: minutes on a loaded two-core machine.
-}, 420_000);
-
 afterAll(async () => {
-  await platform?.signalService(FROZEN, "SIGCONT").catch(() => undefined);
-  await platform?.stop();
-  await down({ env: kafkaEnv, report: () => undefined });
-  await rm(dataDir, { recursive: true, force: true });
+  // Before usePlatform's own afterAll (hooks run in reverse order): a frozen process cannot stop.
+  await world.platform.signalService(FROZEN, "SIGCONT").catch(() => undefined);
 });
 
 /** Fresh targets for one round (everything up): a free ticket, a pending order, a paid order. */
 async function fixtures(): Promise<Fixtures> {
-  const seller = await client.newUser("seller");
-  const buyer = await client.newUser("buyer");
-  const freeTicket = await client.listTicket(seller, "Matrix free");
-  const pendingTicket = await client.listTicket(seller, "Matrix pending");
-  const paidTicket = await client.listTicket(seller, "Matrix paid");
+  const seller = await world.client.newUser("seller");
+  const buyer = await world.client.newUser("buyer");
+  const freeTicket = await world.client.listTicket(seller, "Matrix free");
+  const pendingTicket = await world.client.listTicket(seller, "Matrix pending");
+  const paidTicket = await world.client.listTicket(seller, "Matrix paid");
   const orderOf = async (ticketId: string) => {
-    const { body } = await client.createOrder(ticketId, buyer);
+    const { body } = await world.client.createOrder(ticketId, buyer);
     return (body.data?.createOrder as { id: string }).id;
   };
   const pendingOrder = await orderOf(pendingTicket);
@@ -213,18 +171,18 @@ async function fixtures(): Promise<Fixtures> {
   // payForOrder retried while the payments replica has not seen the order yet (it may answer CONFLICT then).
   const key = randomUUID();
   const { body } = await eventually(
-    () => client.pay(paidOrder, "tok_success", key, buyer),
+    () => world.client.pay(paidOrder, "tok_success", key, buyer),
     (r) => r.body.data?.payForOrder != null,
   );
   const payment = (body.data?.payForOrder as { id: string } | null)?.id;
   if (!payment) throw new Error(`payForOrder failed: ${JSON.stringify(body)}`);
   await eventually(
-    () => client.orderStatus(paidOrder, buyer),
+    () => world.client.orderStatus(paidOrder, buyer),
     (s) => s === "COMPLETED",
   );
   // The storefront and orders replicas have seen the fixtures before the fault starts.
   await eventually(
-    () => client.gql("query ($id: ID!) { ticket(id: $id) { availability } }", { id: freeTicket }),
+    () => world.client.gql("query ($id: ID!) { ticket(id: $id) { availability } }", { id: freeTicket }),
     (r) =>
       r.body.data?.ticket !== null &&
       (r.body.data?.ticket as { availability: unknown }).availability !== null,
@@ -246,7 +204,7 @@ async function runCatalogue(f: Fixtures, ops: Operation[] = CATALOGUE): Promise<
   for (const op of ops) {
     const { query, variables, as } = op.run(f);
     const started = performance.now();
-    const { res, body } = await client.gql(query, variables ?? {}, as?.cookie);
+    const { res, body } = await world.client.gql(query, variables ?? {}, as?.cookie);
     const ms = performance.now() - started;
     const errors = body.errors ?? [];
     const data = body.data;
@@ -283,7 +241,10 @@ function check(fault: string, down: Subgraph | undefined, observations: Observat
 /** Ids in a table of the platform's database (`table` or `table(idColumn)`). */
 async function ids(spec: string): Promise<string[]> {
   const [, table, column = "id"] = /^([\w.]+)(?:\((\w+)\))?$/.exec(spec) ?? [];
-  const rows = await sql<{ id: string }>(platform, `SELECT ${column}::text AS id FROM ${table} ORDER BY 1`);
+  const rows = await sql<{ id: string }>(
+    world.platform,
+    `SELECT ${column}::text AS id FROM ${table} ORDER BY 1`,
+  );
   return rows.map((r) => r.id);
 }
 
@@ -316,12 +277,12 @@ describe("fault matrix through the gateway", { timeout: 180_000 }, () => {
   for (const name of SUBGRAPHS) {
     it(`${name} killed: what does not need it answers fully; after a restart it serves and its replicas catch up`, async () => {
       const f = await fixtures();
-      await platform.signalService(name, "SIGKILL");
+      await world.platform.signalService(name, "SIGKILL");
       check(`${name} down`, name, await runCatalogue(f));
       // Written while it is down: its replicas must catch up after the restart.
-      if (name !== "tickets") await client.listTicket(f.seller, "Listed while a subgraph was down");
+      if (name !== "tickets") await world.client.listTicket(f.seller, "Listed while a subgraph was down");
       const started = performance.now();
-      const restarting = platform.startService(name);
+      const restarting = world.platform.startService(name);
       const probe = CATALOGUE.find((op) => op.needs.length === 1 && op.needs[0] === name)!;
       const served = await eventually(
         async () => (await runCatalogue(f, [probe]))[0]!,
@@ -348,12 +309,12 @@ describe("fault matrix through the gateway", { timeout: 180_000 }, () => {
 
   it("Kafka stopped: queries answer, mutations are accepted into outboxes and delivered after it returns", async () => {
     const f = await fixtures();
-    await down({ env: kafkaEnv, report: () => undefined });
+    await world.broker.stop();
     try {
       const observations = await runCatalogue(f);
       check("Kafka down", undefined, observations);
     } finally {
-      await up({ env: kafkaEnv, only: ["kafka"], report: () => undefined });
+      await world.broker.start();
     }
     await expectReplicasCaughtUp();
   });
@@ -367,7 +328,7 @@ describe("fault matrix through the gateway", { timeout: 180_000 }, () => {
       return median(rounds.flat().map((o) => o.ms));
     };
     const before = await sample();
-    await platform.signalService(FROZEN, "SIGSTOP");
+    await world.platform.signalService(FROZEN, "SIGSTOP");
     try {
       const during = await sample();
       const observations = await runCatalogue(f);
@@ -378,7 +339,7 @@ describe("fault matrix through the gateway", { timeout: 180_000 }, () => {
       );
       console.log(notes.at(-1));
     } finally {
-      await platform.signalService(FROZEN, "SIGCONT");
+      await world.platform.signalService(FROZEN, "SIGCONT");
     }
   });
 

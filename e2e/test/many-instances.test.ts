@@ -16,6 +16,7 @@
  *   free (or sold to someone else) and every capture refunded.
  */
 import { randomUUID } from "node:crypto";
+import { SUBGRAPH_NAMES } from "@boxoffice/topology";
 import { AssignerProtocol, Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
@@ -173,7 +174,7 @@ function kafkaAdmin() {
   return new Kafka({ clientId: "many-instances-test", brokers, logLevel: logLevel.NOTHING }).admin();
 }
 
-const SCHEMAS = ["accounts", "tickets", "orders", "payments", "storefront"] as const;
+const SCHEMAS = SUBGRAPH_NAMES;
 
 describe("two instances of every subgraph and two gateways on one database and one Kafka", () => {
   const state: {

@@ -7,11 +7,12 @@
 import { randomUUID } from "node:crypto";
 import { exportSigningKey, generateSigningKey } from "@boxoffice/auth-verify";
 import { graphqlRequest } from "@boxoffice/service-kit/testing";
+import { SUBGRAPH_DECLARATIONS } from "@boxoffice/topology";
 import { describe, expect, it } from "vitest";
 import { eventually, PASSWORD, sql, usePlatform } from "./support/client.ts";
 
-/** Subgraphs that verify sessions (accounts issues them). */
-const VERIFIERS = ["tickets", "orders", "payments", "storefront"] as const;
+/** Subgraphs that verify sessions: those that consume the signing keys accounts publishes. */
+const VERIFIERS = SUBGRAPH_DECLARATIONS.filter((s) => s.consumes.includes("signing-key")).map((s) => s.name);
 /**
  * The JWKS cache age in force in this platform, seconds; the outage below lasts longer. (Each test
  * restarts subgraphs, tens of seconds on a loaded machine, hence the longer per-test timeouts.)

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { envFields, loadEnv } from "@boxoffice/service-kit";
+import { GATEWAY_PORT, SUBGRAPH_NAMES, subgraphUrlVariable } from "@boxoffice/topology";
 import { z } from "zod";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -8,11 +9,16 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** Browser origins the gateway allows by default: the web client of `pnpm start` and Apollo Studio. */
 export const DEFAULT_CORS_ORIGINS = ["http://localhost:3000", "https://studio.apollographql.com"];
 
+/** `SUBGRAPH_URL_<NAME>`: an optional URL, for every subgraph the topology declares. */
+function subgraphUrlFields(): Record<string, z.ZodOptional<z.ZodURL>> {
+  return Object.fromEntries(SUBGRAPH_NAMES.map((name) => [subgraphUrlVariable(name), z.url().optional()]));
+}
+
 const schema = z
   .object({
     NODE_ENV: envFields.nodeEnv,
     LOG_LEVEL: envFields.logLevel,
-    GATEWAY_PORT: envFields.port(4000),
+    GATEWAY_PORT: envFields.port(GATEWAY_PORT),
     GATEWAY_HOST: z.string().default("127.0.0.1"),
     /** Supergraph SDL written by `pnpm --filter @boxoffice/gateway compose`. */
     GATEWAY_SUPERGRAPH_PATH: z.string().default(path.resolve(here, "../supergraph.graphql")),
@@ -23,12 +29,11 @@ const schema = z
      * SERVICE_UNAVAILABLE for that subgraph's fields, so a frozen subgraph never holds requests longer.
      */
     GATEWAY_SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-    /** Per-subgraph URL overrides, e.g. SUBGRAPH_URL_ACCOUNTS=http://accounts:4001/graphql. */
-    SUBGRAPH_URL_ACCOUNTS: z.url().optional(),
-    SUBGRAPH_URL_TICKETS: z.url().optional(),
-    SUBGRAPH_URL_ORDERS: z.url().optional(),
-    SUBGRAPH_URL_PAYMENTS: z.url().optional(),
-    SUBGRAPH_URL_STOREFRONT: z.url().optional(),
+    /**
+     * Per-subgraph URL overrides, e.g. SUBGRAPH_URL_ACCOUNTS=http://accounts:4001/graphql: one optional
+     * variable per subgraph of the topology (@boxoffice/topology).
+     */
+    ...subgraphUrlFields(),
     /** Sent to every subgraph, which answers nobody else (sealed subgraphs). Required in production. */
     GATEWAY_SHARED_SECRET: envFields.gatewaySecret,
     /** Reverse proxies in front of the gateway whose X-Forwarded-For is trusted (hop count, 0 to 10). */
@@ -52,13 +57,12 @@ export function gatewayEnv(source: NodeJS.ProcessEnv = process.env): GatewayEnv 
   return loadEnv(schema, source);
 }
 
-/** SUBGRAPH_URL_<NAME> overrides as a name → url map. */
+/** SUBGRAPH_URL_<NAME> overrides as a name → url map (subgraph names of the topology). */
 export function subgraphUrlOverrides(env: GatewayEnv): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) {
-    if (key.startsWith("SUBGRAPH_URL_") && typeof value === "string") {
-      out[key.slice("SUBGRAPH_URL_".length).toLowerCase()] = value;
-    }
+  for (const name of SUBGRAPH_NAMES) {
+    const value = (env as Record<string, unknown>)[subgraphUrlVariable(name)];
+    if (typeof value === "string") out[name] = value;
   }
   return out;
 }

@@ -1,25 +1,18 @@
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { SUBGRAPH_DECLARATIONS, subgraphUrl } from "@boxoffice/topology";
 import type { SubgraphSource } from "./compose.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 /**
- * The subgraphs of the Boxoffice supergraph with their default local URLs (ports 4001…). A
- * subgraph is included once its `src/schema.graphql` exists, so the supergraph grows as subgraphs
- * land. Runtime URLs can be overridden with SUBGRAPH_URL_<NAME>.
+ * The subgraphs of the Boxoffice supergraph, from the topology (`@boxoffice/topology`, declared once in
+ * packages/topology/topology.json), each with its default local URL (its declared port on 127.0.0.1)
+ * and its SDL file `subgraphs/<name>/src/schema.graphql`. Runtime URLs can be overridden with
+ * SUBGRAPH_URL_<NAME>.
  */
-export const SUBGRAPHS: SubgraphSource[] = [
-  { name: "accounts", port: 4001 },
-  { name: "tickets", port: 4002 },
-  { name: "orders", port: 4003 },
-  { name: "payments", port: 4004 },
-  { name: "storefront", port: 4005 },
-]
-  .map(({ name, port }) => ({
-    name,
-    url: `http://127.0.0.1:${port}/graphql`,
-    schemaPath: path.join(root, "subgraphs", name, "src", "schema.graphql"),
-  }))
-  .filter((s) => existsSync(s.schemaPath));
+export const SUBGRAPHS: SubgraphSource[] = SUBGRAPH_DECLARATIONS.map((s) => ({
+  name: s.name,
+  url: subgraphUrl(s),
+  schemaPath: path.join(root, "subgraphs", s.name, "src", "schema.graphql"),
+}));

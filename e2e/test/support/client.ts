@@ -2,6 +2,11 @@
  * What the part-2 e2e files do through the gateway, as a client would: sign up, list a ticket, order,
  * pay, poll until an event has travelled; plus read-only SQL for what a client cannot see (row counts).
  */
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { down, up } from "@boxoffice/infra";
 import { startPlatform, type Platform, type PlatformOptions } from "@boxoffice/platform";
 import { graphqlRequest } from "@boxoffice/service-kit/testing";
 import pg from "pg";
@@ -124,25 +129,95 @@ export const RELAXED_LIMITS: Record<string, string> = {
   GATEWAY_OPERATION_BUDGET: "100000000",
 };
 
+/** Options of `usePlatform`: the platform's own, less the engines (given by the global setup). */
+export interface UsePlatformOptions extends Omit<PlatformOptions, "adminDatabaseUrl" | "kafkaBrokers"> {
+  /**
+   * Run this platform on a Kafka broker of its own (own data directory and ports, started through the
+   * infra API) that `broker.stop()` and `broker.start()` take down and bring back, for outage tests.
+   * The shared broker cannot be cut for one platform: a TCP proxy in front of it would not cut
+   * anything, since Kafka clients bootstrap through the given address and then connect to the address
+   * the broker advertises. Default: the global setup's shared broker.
+   */
+  ownBroker?: boolean;
+}
+
+/** A Kafka broker of one platform's own (`usePlatform({ ownBroker: true })`). */
+export interface OwnBroker {
+  /** Stops the broker (its data is kept); resolves once it is down. */
+  stop: () => Promise<void>;
+  /** Starts it again on the same ports and data; resolves once it answers. */
+  start: () => Promise<void>;
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+/** Two consecutive free ports (broker and controller), from 30000-49999. */
+async function freePortPair(): Promise<number> {
+  for (;;) {
+    const port = 30_000 + Math.floor(Math.random() * 20_000);
+    if ((await portFree(port)) && (await portFree(port + 1))) return port;
+  }
+}
+
 /**
  * Starts a platform (fresh database and KAFKA_NAMESPACE, every process real) before this file's tests
- * and stops it after them. Read `.platform` / `.client` inside tests (they exist once beforeAll ran).
+ * and stops it after them. Read `.platform` / `.client` (and `.broker` with `ownBroker`) inside tests
+ * (they exist once beforeAll ran). Processes are stopped, restarted and signalled through
+ * `.platform` (`stopService`, `startService`, `signalService`).
  */
-export function usePlatform(options: Omit<PlatformOptions, "adminDatabaseUrl" | "kafkaBrokers"> = {}) {
-  const state: { platform?: Platform; client?: ReturnType<typeof gatewayClient> } = {};
-  beforeAll(async () => {
-    state.platform = await startPlatform({
-      adminDatabaseUrl: process.env.DATABASE_URL!,
-      kafkaBrokers: process.env.KAFKA_BROKERS!,
-      ...options,
-      // Every test client is one address (127.0.0.1) placing many orders; abuse.test.ts keeps the
-      // production limits and tests them.
-      env: { ...RELAXED_LIMITS, ...options.env },
-    });
-    state.client = gatewayClient(state.platform);
-  });
+export function usePlatform({ ownBroker = false, ...options }: UsePlatformOptions = {}) {
+  const state: {
+    platform?: Platform;
+    client?: ReturnType<typeof gatewayClient>;
+    broker?: OwnBroker;
+    brokerEnv?: NodeJS.ProcessEnv;
+    dataDir?: string;
+  } = {};
+  beforeAll(
+    async () => {
+      let kafkaBrokers = process.env.KAFKA_BROKERS!;
+      if (ownBroker) {
+        state.dataDir = await mkdtemp(path.join(tmpdir(), "boxoffice-own-broker-"));
+        await chmod(state.dataDir, 0o755);
+        const port = await freePortPair();
+        const env: NodeJS.ProcessEnv = {
+          ...process.env,
+          KAFKA_BROKERS: "",
+          INFRA_DATA_DIR: state.dataDir,
+          INFRA_KAFKA_PORT: String(port),
+          INFRA_KAFKA_CONTROLLER_PORT: String(port + 1),
+        };
+        state.brokerEnv = env;
+        const started = await up({ env, only: ["kafka"], report: () => undefined });
+        kafkaBrokers = started.kafkaBrokers.join(",");
+        state.broker = {
+          stop: () => down({ env, report: () => undefined }).then(() => undefined),
+          start: () => up({ env, only: ["kafka"], report: () => undefined }).then(() => undefined),
+        };
+      }
+      state.platform = await startPlatform({
+        adminDatabaseUrl: process.env.DATABASE_URL!,
+        kafkaBrokers,
+        ...options,
+        // Every test client is one address (127.0.0.1) placing many orders; abuse.test.ts keeps the
+        // production limits and tests them.
+        env: { ...RELAXED_LIMITS, ...options.env },
+      });
+      state.client = gatewayClient(state.platform);
+    },
+    // Its own broker plus six processes: minutes on a loaded two-core machine.
+    ownBroker ? 420_000 : undefined,
+  );
   afterAll(async () => {
     await state.platform?.stop();
+    if (state.brokerEnv) await down({ env: state.brokerEnv, report: () => undefined });
+    if (state.dataDir) await rm(state.dataDir, { recursive: true, force: true });
   });
   return {
     get platform(): Platform {
@@ -152,6 +227,10 @@ export function usePlatform(options: Omit<PlatformOptions, "adminDatabaseUrl" | 
     get client(): ReturnType<typeof gatewayClient> {
       if (!state.client) throw new Error("the platform is not started (use it inside a test)");
       return state.client;
+    },
+    get broker(): OwnBroker {
+      if (!state.broker) throw new Error("no broker of its own: usePlatform({ ownBroker: true })");
+      return state.broker;
     },
   };
 }

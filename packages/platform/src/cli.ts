@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { exportSigningKey, generateSigningKey } from "@boxoffice/auth-verify";
 import { down, loadInfraEnv, up, type Ownership } from "@boxoffice/infra";
 import { DEFAULT_CORS_ORIGINS } from "@boxoffice/gateway";
+import { GATEWAY_PORT, SUBGRAPH_DECLARATIONS } from "@boxoffice/topology";
 import { Command } from "commander";
 import { startPlatform, type Platform } from "./platform.ts";
 import { DEMO_BUYER, DEMO_PASSWORD, DEMO_SELLER, seed } from "./seed.ts";
@@ -122,13 +123,10 @@ async function start(options: { gatewayPort: string; webPort: string; seed?: boo
       kafkaBrokers: endpoints.kafkaBrokers.join(","),
       databaseName: "boxoffice",
       nodeEnv: "development",
+      // Every subgraph on its declared port (@boxoffice/topology), as the README and the web client expect.
       ports: {
         gateway: gatewayPort,
-        accounts: 4001,
-        tickets: 4002,
-        orders: 4003,
-        payments: 4004,
-        storefront: 4005,
+        ...Object.fromEntries(SUBGRAPH_DECLARATIONS.map((s) => [s.name, s.port])),
       },
       supergraphPath: path.join(ROOT, "gateway", "supergraph.graphql"),
       env: { LOG_LEVEL: "info" },
@@ -173,7 +171,7 @@ const program = new Command().name("boxoffice-platform").showHelpAfterError();
 program
   .command("start")
   .description("start infrastructure, migrations, every subgraph and the gateway; Ctrl-C stops everything")
-  .option("--gateway-port <port>", "gateway port (1024-65535)", "4000")
+  .option("--gateway-port <port>", "gateway port (1024-65535)", String(GATEWAY_PORT))
   .option(
     "--web-port <port>",
     "port of the web client (1024-65535), served at http://localhost:<port>",

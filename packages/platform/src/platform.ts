@@ -16,6 +16,7 @@ import { exportSigningKey, generateSigningKey } from "@boxoffice/auth-verify";
 import { createKafka } from "@boxoffice/events";
 import { composeSupergraph, SUBGRAPHS } from "@boxoffice/gateway";
 import { runPrisma } from "@boxoffice/prisma-engine";
+import { portVariable } from "@boxoffice/topology";
 import { migratedTemplate } from "@boxoffice/service-kit/testing";
 import pg from "pg";
 import { startBalancer, type Balancer } from "./balancer.ts";
@@ -352,7 +353,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         const env = {
           ...baseEnv,
           ...(s.name === "accounts" ? sharedKey : {}),
-          [`${s.name.toUpperCase()}_PORT`]: String(instance.port),
+          [portVariable(s.name)]: String(instance.port),
           ...options.processEnv?.[s.name],
           ...(instance.name !== s.name ? options.processEnv?.[instance.name] : {}),
         };

@@ -4,10 +4,17 @@
  * and accepts, ports line up, and health checks call the endpoints the services really serve.
  */
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import {
+  GATEWAY_PORT,
+  portVariable,
+  SUBGRAPH_DECLARATIONS,
+  SUBGRAPH_NAMES,
+  subgraphUrlVariable,
+} from "@boxoffice/topology";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
@@ -29,18 +36,20 @@ const compose = parse(readFileSync(path.join(ROOT, "docker-compose.yml"), "utf8"
 };
 const services = compose.services;
 
-const subgraphs = readdirSync(path.join(ROOT, "subgraphs")).filter((name) =>
-  existsSync(path.join(ROOT, "subgraphs", name, "src", "schema.graphql")),
-);
+// The deployables and their ports come from the topology (@boxoffice/topology), declared once.
 const deployables = [
-  ...subgraphs.map((s) => ({ name: s, dir: `subgraphs/${s}` })),
-  { name: "gateway", dir: "gateway" },
+  ...SUBGRAPH_DECLARATIONS.map((s) => ({ name: s.name, dir: `subgraphs/${s.name}`, port: s.port })),
+  { name: "gateway", dir: "gateway", port: GATEWAY_PORT },
 ];
 
-/** The variable names a service's zod env schema declares (its src/env.ts, the only reader of process.env). */
+/**
+ * The variable names a service's zod env schema declares (its src/env.ts, the only reader of
+ * process.env); the gateway's SUBGRAPH_URL_<NAME> fields are derived from the topology.
+ */
 function schemaKeys(dir: string): string[] {
   const source = readFileSync(path.join(ROOT, dir, "src", "env.ts"), "utf8");
-  return [...source.matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!);
+  const derived = dir === "gateway" ? SUBGRAPH_NAMES.map(subgraphUrlVariable) : [];
+  return [...[...source.matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!), ...derived];
 }
 
 /** Runs the service's own env validation on `env` in a child process; resolves to the parsed config. */
@@ -57,10 +66,16 @@ async function validate(dir: string, env: Record<string, string>): Promise<Recor
 }
 
 describe("docker-compose.yml", () => {
-  it("has the engines, the migration job, every subgraph and the gateway — and nothing that does not exist", () => {
-    expect(Object.keys(services)).toEqual(
-      expect.arrayContaining(["postgres", "kafka", "migrate", ...deployables.map((d) => d.name)]),
-    );
+  it("has the engines, the migration job, every subgraph of the topology and the gateway — and nothing else", () => {
+    const expected = ["postgres", "kafka", "migrate", ...deployables.map((d) => d.name)];
+    expect(
+      expected.filter((name) => !services[name]),
+      "services missing from docker-compose.yml",
+    ).toEqual([]);
+    expect(
+      Object.keys(services).filter((name) => !expected.includes(name)),
+      "services the topology does not declare",
+    ).toEqual([]);
     for (const [name, service] of Object.entries(services)) {
       const target = service.build?.args?.SERVICE;
       if (target) expect(existsSync(path.join(ROOT, target)), `${name} builds ${target}`).toBe(true);
@@ -71,8 +86,8 @@ describe("docker-compose.yml", () => {
   });
 
   it.each(deployables)(
-    "$name: every variable is known to its env schema and accepted by it",
-    async ({ name, dir }) => {
+    "$name: every variable is known to its env schema and accepted by it, the port the declared one",
+    async ({ name, dir, port }) => {
       const environment = Object.fromEntries(
         Object.entries(services[name]?.environment ?? {}).map(([k, v]) => [k, String(v)]),
       );
@@ -82,8 +97,8 @@ describe("docker-compose.yml", () => {
         "variables the service does not read",
       ).toEqual([]);
       const parsed = await validate(dir, environment);
-      const portVar = `${name.toUpperCase()}_PORT`;
-      expect(parsed[portVar]).toBe(Number(environment[portVar]));
+      const portVar = name === "gateway" ? "GATEWAY_PORT" : portVariable(name);
+      expect(parsed[portVar], `${name}: ${portVar}`).toBe(port);
     },
   );
 
@@ -91,19 +106,32 @@ describe("docker-compose.yml", () => {
     "$name: health check calls its own port and a real endpoint, and others wait for it",
     ({ name }) => {
       const service = services[name]!;
-      const port = String(service.environment?.[`${name.toUpperCase()}_PORT`]);
+      const port = String(service.environment?.[name === "gateway" ? "GATEWAY_PORT" : portVariable(name)]);
       const check = service.healthcheck?.test.join(" ") ?? "";
       const endpoint = name === "gateway" ? "/healthz" : "/readyz"; // served by gateway.ts / service-kit
       expect(check).toContain(`http://localhost:${port}${endpoint}`);
       if (name !== "gateway") {
         expect(services.gateway?.depends_on?.[name]?.condition).toBe("service_healthy");
         expect(services[name]?.depends_on?.migrate?.condition).toBe("service_completed_successfully");
-        expect(services.gateway?.environment?.[`SUBGRAPH_URL_${name.toUpperCase()}`]).toBe(
+        expect(services.gateway?.environment?.[subgraphUrlVariable(name)]).toBe(
           `http://${name}:${port}/graphql`,
         );
       }
     },
   );
+
+  it("without <NAME>_PORT, each subgraph listens on its declared port (its env default is the topology's)", async () => {
+    const defaults: string[] = [];
+    for (const { name, dir, port } of deployables.filter((d) => d.name !== "gateway")) {
+      const parsed = await validate(dir, {
+        DATABASE_URL: "postgresql://postgres:postgres@127.0.0.1:5432/boxoffice",
+        KAFKA_BROKERS: "127.0.0.1:9092",
+      });
+      if (parsed[portVariable(name)] !== port)
+        defaults.push(`${name}: ${String(parsed[portVariable(name)])}, declared ${port}`);
+    }
+    expect(defaults, "env.ts port defaults that differ from packages/topology/topology.json").toEqual([]);
+  });
 
   it("the subgraphs verify tokens against the accounts JWKS inside the compose network", () => {
     for (const { name } of deployables.filter((d) => d.name !== "accounts" && d.name !== "gateway")) {

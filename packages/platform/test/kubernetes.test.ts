@@ -16,7 +16,13 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { boxofficeRegistry, topicSpecsFor } from "@boxoffice/events";
-import { SUBGRAPHS } from "@boxoffice/gateway";
+import {
+  GATEWAY_PORT,
+  portVariable,
+  SUBGRAPH_DECLARATIONS,
+  SUBGRAPH_NAMES,
+  subgraphUrlVariable,
+} from "@boxoffice/topology";
 import { beforeAll, describe, expect, it } from "vitest";
 import { kustomize, podContainers, type Manifest } from "./support/kustomize.ts";
 
@@ -30,10 +36,10 @@ const rendered = Object.fromEntries(
 ) as Record<(typeof OVERLAYS)[number], Manifest[]>;
 
 const deployables = [
-  ...SUBGRAPHS.map((s) => ({ name: s.name, dir: `subgraphs/${s.name}`, port: Number(new URL(s.url).port) })),
-  { name: "gateway", dir: "gateway", port: 4000 },
+  ...SUBGRAPH_DECLARATIONS.map((s) => ({ name: s.name, dir: `subgraphs/${s.name}`, port: s.port })),
+  { name: "gateway", dir: "gateway", port: GATEWAY_PORT },
 ];
-const subgraphNames = SUBGRAPHS.map((s) => s.name);
+const subgraphNames = SUBGRAPH_NAMES;
 
 interface Container {
   name: string;
@@ -84,10 +90,14 @@ function resolvedEnv(manifests: Manifest[], container: Container): Record<string
   return env;
 }
 
-/** The variable names a service's zod env schema declares (its src/env.ts). */
+/**
+ * The variable names a service's zod env schema declares (its src/env.ts); the gateway's
+ * SUBGRAPH_URL_<NAME> fields are derived from the topology.
+ */
 function schemaKeys(dir: string): string[] {
   const source = readFileSync(path.join(ROOT, dir, "src", "env.ts"), "utf8");
-  return [...source.matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!);
+  const derived = dir === "gateway" ? SUBGRAPH_NAMES.map(subgraphUrlVariable) : [];
+  return [...[...source.matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!), ...derived];
 }
 
 type Parsed = { ok: true; value: Record<string, unknown> } | { ok: false; error: string };
@@ -121,6 +131,11 @@ process.stdout.write(JSON.stringify(out));`;
 describe.each(OVERLAYS)("deploy/kubernetes/overlays/%s", (overlay) => {
   const manifests = rendered[overlay];
   const parsed = new Map<string, Parsed>();
+  // Named first, so a subgraph added to the topology without manifests fails with what to write.
+  const missing = deployables
+    .flatMap((d) => ["Deployment", "Service"].map((kind) => `${kind}/${d.name}`))
+    .filter((id) => !manifests.some((m) => `${m.kind}/${m.metadata.name}` === id));
+  if (missing.length) throw new Error(`deploy/kubernetes (${overlay}) lacks ${missing.join(", ")}`);
   beforeAll(async () => {
     const envs = deployables.map((d) => ({
       dir: d.dir,
@@ -218,14 +233,15 @@ describe.each(OVERLAYS)("deploy/kubernetes/overlays/%s", (overlay) => {
         return;
       }
       expect(result).toMatchObject({ ok: true });
-      if (result.ok) expect(result.value[`${name.toUpperCase()}_PORT`]).toBe(port);
+      if (result.ok)
+        expect(result.value[name === "gateway" ? "GATEWAY_PORT" : portVariable(name)]).toBe(port);
     },
   );
 
   it("the gateway reaches each subgraph through its Service", () => {
     const env = resolvedEnv(manifests, mainContainer(find(manifests, "Deployment", "gateway")));
     for (const s of deployables.filter((d) => d.name !== "gateway")) {
-      expect(env[`SUBGRAPH_URL_${s.name.toUpperCase()}`]).toBe(`http://${s.name}:${s.port}/graphql`);
+      expect(env[subgraphUrlVariable(s.name)]).toBe(`http://${s.name}:${s.port}/graphql`);
     }
     const accounts = deployables.find((d) => d.name === "accounts")!;
     for (const s of subgraphNames.filter((n) => n !== "accounts")) {

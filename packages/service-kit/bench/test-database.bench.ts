@@ -11,12 +11,13 @@
 import path from "node:path";
 import { up } from "@boxoffice/infra";
 import { runPrisma } from "@boxoffice/prisma-engine";
+import { SUBGRAPH_NAMES } from "@boxoffice/topology";
 import pg from "pg";
 import { createMigratedDatabase, migratedTemplate } from "../src/testing.ts";
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const ROOT = path.resolve(import.meta.dirname, "../../..");
-const SUBGRAPHS = ["accounts", "tickets", "orders", "payments", "storefront"];
+const SUBGRAPHS = SUBGRAPH_NAMES;
 
 const endpoints = await up({ report: () => undefined, only: ["postgres"] });
 process.env.DATABASE_URL = endpoints.databaseUrl;

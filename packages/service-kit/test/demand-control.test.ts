@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { buildSubgraphSchema } from "@apollo/subgraph";
+import { SUBGRAPH_NAMES } from "@boxoffice/topology";
 import { parse } from "graphql";
 import { describe, expect, it } from "vitest";
 import { listFieldsWithoutSize, listSizesOf, operationCost } from "../src/demand-control.ts";
@@ -60,7 +61,7 @@ describe("operationCost", () => {
 describe("list sizes of the supergraph", () => {
   it("every list field of every subgraph declares @listSize (or is sized by its parent)", () => {
     const root = path.resolve(import.meta.dirname, "../../../subgraphs");
-    for (const name of ["accounts", "tickets", "orders", "payments", "storefront"]) {
+    for (const name of SUBGRAPH_NAMES) {
       const sdl = parse(readFileSync(path.join(root, name, "src/schema.graphql"), "utf8"));
       const built = buildSubgraphSchema({ typeDefs: sdl, resolvers: {} });
       expect(listFieldsWithoutSize(built, listSizesOf(sdl)), name).toEqual([]);

@@ -1,0 +1,109 @@
+/**
+ * Writes a new subgraph folder from `template/` and registers it in the topology
+ * (packages/topology/topology.json): the whole of `pnpm new:subgraph NAME`. Nothing else outside
+ * `subgraphs/<name>/` is written; `pnpm install` afterwards links the new package (and records it in
+ * pnpm-lock.yaml).
+ */
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadTopology, SUBGRAPH_NAME, withSubgraph, type SubgraphDeclaration } from "@boxoffice/topology";
+import { format, getFileInfo, resolveConfig } from "prettier";
+
+const TEMPLATE = fileURLToPath(new URL("../template", import.meta.url));
+
+/** The repository this package sits in (`packages/new-subgraph/src` → three levels up). */
+export const REPOSITORY_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+
+export interface NewSubgraphOptions {
+  /** The subgraph name (see SUBGRAPH_NAME in @boxoffice/topology), e.g. `reviews`. */
+  name: string;
+  /** The example entity's type name, PascalCase; default: the name without a trailing `s`, capitalised. */
+  entity?: string;
+  /** Repository root to write into; default this repository. */
+  root?: string;
+  /** The first migration's timestamp folder prefix (`YYYYMMDDHHMMSS`); default now, UTC. */
+  now?: Date;
+}
+
+export interface NewSubgraphResult {
+  declaration: SubgraphDeclaration;
+  /** Every file written, relative to the root (the folder's files, then topology.json). */
+  written: string[];
+}
+
+/** `reviews` → `Review`; `inventory` → `Inventory`. */
+function defaultEntity(name: string): string {
+  const singular = name.length > 3 && name.endsWith("s") ? name.slice(0, -1) : name;
+  return singular[0]!.toUpperCase() + singular.slice(1);
+}
+
+async function templateFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await templateFiles(full)));
+    else if (entry.name.endsWith(".tmpl")) out.push(full);
+  }
+  return out.sort();
+}
+
+/** Formats `text` as prettier would for `file` (the repository's .prettierrc); files it does not format pass unchanged. */
+async function formatted(file: string, text: string): Promise<string> {
+  const info = await getFileInfo(file, { ignorePath: undefined });
+  if (!info.inferredParser) return text;
+  return format(text, { ...(await resolveConfig(file)), filepath: file });
+}
+
+/**
+ * Generates `subgraphs/<name>/` (package.json, Prisma schema and first migration in its own
+ * PostgreSQL schema, env.ts, app.ts, main.ts, schema.graphql with one entity, resolvers, vitest config
+ * and a passing test) and adds the subgraph to topology.json on the next free port.
+ *
+ * @throws Error when the name is invalid, taken in the topology or its folder exists, or the entity
+ *   name is not PascalCase; TopologyError when topology.json itself is invalid.
+ */
+export async function newSubgraph(options: NewSubgraphOptions): Promise<NewSubgraphResult> {
+  const root = path.resolve(options.root ?? REPOSITORY_ROOT);
+  const { name } = options;
+  if (!SUBGRAPH_NAME.test(name)) {
+    throw new Error(
+      `"${name}" is not a subgraph name: lower-case letters and digits, starting with a letter, 2 to 30 characters`,
+    );
+  }
+  const entity = options.entity ?? defaultEntity(name);
+  if (!/^[A-Z][A-Za-z0-9]*$/.test(entity)) throw new Error(`"${entity}" is not a PascalCase type name`);
+  const dir = path.join(root, "subgraphs", name);
+  if (existsSync(dir)) throw new Error(`subgraphs/${name} exists already`);
+  const topologyFile = path.join(root, "packages", "topology", "topology.json");
+  const { topology, added } = withSubgraph(loadTopology(topologyFile), { name });
+
+  const entityLower = entity[0]!.toLowerCase() + entity.slice(1);
+  const stamp = (options.now ?? new Date()).toISOString().replace(/\D/g, "").slice(0, 14);
+  const tokens: Record<string, string> = {
+    __migration__: stamp,
+    __name__: name,
+    __NAME__: name.toUpperCase(),
+    __Name__: name[0]!.toUpperCase() + name.slice(1),
+    __Entity__: entity,
+    __entity__: entityLower,
+    // The list field: the subgraph's name, unless that is the entity's own field name.
+    __list__: name === entityLower ? `${name}List` : name,
+    __table__: name,
+    __port__: String(added.port),
+  };
+  const fill = (text: string) =>
+    text.replace(/__(migration|name|NAME|Name|Entity|entity|list|table|port)__/g, (t) => tokens[t]!);
+
+  const written: string[] = [];
+  for (const source of await templateFiles(TEMPLATE)) {
+    const target = path.join(dir, fill(path.relative(TEMPLATE, source)).replace(/\.tmpl$/, ""));
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, await formatted(target, fill(await readFile(source, "utf8"))));
+    written.push(path.relative(root, target));
+  }
+  await writeFile(topologyFile, await formatted(topologyFile, JSON.stringify(topology, null, 2)));
+  written.push(path.relative(root, topologyFile));
+  return { declaration: added, written };
+}
