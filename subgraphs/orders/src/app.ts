@@ -3,6 +3,7 @@ import { buildSubgraphSchema } from "@apollo/subgraph";
 import {
   createPublisher,
   createRelay,
+  ReadYourWrites,
   type BoxofficeEventDefinition,
   type EventConsumer,
   type EventRegistry,
@@ -129,6 +130,8 @@ export async function startOrders(
   await payments.start();
   if (options.expirationWorker ?? true) expiration.start();
 
+  // Read-your-writes (`waitFor` arguments): the consumer groups whose read models the queries read.
+  const consistency = new ReadYourWrites(prisma, [tickets, payments], { timeoutMs: env.CONSISTENCY_WAIT_MS });
   const service = await startService<OrdersContext>({
     name: "orders",
     port: env.ORDERS_PORT,
@@ -140,6 +143,7 @@ export async function startOrders(
       ...scope,
       ...(await sessionAuth.context({ req })),
       services,
+      consistency,
       loaders: { order: services.orderLoader() },
     }),
     readiness: [

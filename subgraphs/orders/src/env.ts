@@ -15,6 +15,8 @@ const schema = z
     /** Partitions and replicas of the topics this service declares at start (see envFields). */
     KAFKA_TOPIC_PARTITIONS: envFields.kafkaTopicPartitions,
     KAFKA_REPLICATION_FACTOR: envFields.kafkaReplicationFactor,
+    /** Bound of a read-your-writes wait (`waitFor` arguments), ms: see service-kit envFields. */
+    CONSISTENCY_WAIT_MS: envFields.consistencyWaitMs,
     /** KAFKA_SSL, KAFKA_SSL_CA_FILE, KAFKA_SASL_MECHANISM/USERNAME/PASSWORD: see service-kit envFields. */
     ...envFields.kafkaSecurity,
     /** The gateway's shared secret: when set, this subgraph answers only the gateway. Required in production. */

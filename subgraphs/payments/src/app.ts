@@ -3,6 +3,7 @@ import { buildSubgraphSchema } from "@apollo/subgraph";
 import {
   createPublisher,
   createRelay,
+  ReadYourWrites,
   type BoxofficeEventDefinition,
   type EventConsumer,
   type EventRegistry,
@@ -147,6 +148,8 @@ export async function startPayments(
   refunds.start();
   reconciliation.start();
 
+  // Read-your-writes (`waitFor` arguments): the consumer groups whose read models the queries read.
+  const consistency = new ReadYourWrites(prisma, [orders], { timeoutMs: env.CONSISTENCY_WAIT_MS });
   const service = await startService<PaymentsContext>({
     name: "payments",
     port: env.PAYMENTS_PORT,
@@ -158,6 +161,7 @@ export async function startPayments(
       ...scope,
       ...(await sessionAuth.context({ req })),
       services,
+      consistency,
       loaders: { payment: services.paymentLoader() },
     }),
     readiness: [

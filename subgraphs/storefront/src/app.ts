@@ -1,6 +1,11 @@
 import { readFileSync } from "node:fs";
 import { buildSubgraphSchema } from "@apollo/subgraph";
-import { type BoxofficeEventDefinition, type EventConsumer, type EventRegistry } from "@boxoffice/events";
+import {
+  ReadYourWrites,
+  type BoxofficeEventDefinition,
+  type EventConsumer,
+  type EventRegistry,
+} from "@boxoffice/events";
 import {
   connectKafka,
   eventNames,
@@ -121,6 +126,8 @@ export async function startStorefront(
   await denylist.start();
   await readModel.start();
 
+  // Read-your-writes (`waitFor` arguments): the consumer groups whose read models the queries read.
+  const consistency = new ReadYourWrites(prisma, [readModel], { timeoutMs: env.CONSISTENCY_WAIT_MS });
   const service = await startService<StorefrontContext>({
     name: "storefront",
     port: env.STOREFRONT_PORT,
@@ -132,6 +139,7 @@ export async function startStorefront(
       ...scope,
       ...(await sessionAuth.context({ req })),
       services,
+      consistency,
       loaders: { availability: services.availabilityLoader() },
     }),
     readiness: [

@@ -3,6 +3,7 @@ import { buildSubgraphSchema } from "@apollo/subgraph";
 import {
   createPublisher,
   createRelay,
+  ReadYourWrites,
   type BoxofficeEventDefinition,
   type EventConsumer,
   type EventRegistry,
@@ -108,6 +109,8 @@ export async function startTickets(
   await denylist.start();
   await orders.start();
 
+  // Read-your-writes (`waitFor` arguments): the consumer groups whose read models the queries read.
+  const consistency = new ReadYourWrites(prisma, [orders], { timeoutMs: env.CONSISTENCY_WAIT_MS });
   const service = await startService<TicketsContext>({
     name: "tickets",
     port: env.TICKETS_PORT,
@@ -119,6 +122,7 @@ export async function startTickets(
       ...scope,
       ...(await sessionAuth.context({ req })),
       services,
+      consistency,
       loaders: { ticket: services.ticketLoader() },
     }),
     readiness: [
