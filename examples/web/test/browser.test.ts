@@ -95,28 +95,32 @@ async function search(page: Page, text: string, expected: string): Promise<void>
 }
 
 /**
- * The GraphQL answers a page received, in order, by operation name (the body as text), so a test can
- * say which answer was the first after a write.
+ * The GraphQL answers a page received, in the order they arrived, by operation name, so a test can
+ * say which answer was the first after a write. Each is recorded when its response arrives (its body
+ * is read later: reading it is asynchronous).
  */
 function graphqlLog(page: Page) {
-  const entries: { operation: string; body: string }[] = [];
+  const entries: { operation: string; body: Promise<string> }[] = [];
   page.on("response", (response) => {
     const request = response.request();
     if (request.method() !== "POST") return;
     const operation = (request.postDataJSON() as { operationName?: string } | null)?.operationName;
     if (!operation) return;
-    void response.text().then(
-      (body) => entries.push({ operation, body }),
-      () => undefined,
-    );
+    entries.push({ operation, body: response.text().catch(() => "") });
   });
   return {
     /** Bodies of the answers to `operation`, in arrival order. */
-    answers: (operation: string) => entries.filter((e) => e.operation === operation).map((e) => e.body),
-    /** How many `operation` answers had arrived before the first answer to `before`. */
-    indexAfter: (before: string, operation: string) => {
-      const at = entries.findIndex((e) => e.operation === before);
-      return entries.slice(0, at).filter((e) => e.operation === operation).length;
+    answers: (operation: string) =>
+      Promise.all(entries.filter((e) => e.operation === operation).map((e) => e.body)),
+    /** Bodies of the answers to `operation` that arrived after the first answer to `write`. */
+    answersAfter: (write: string, operation: string) => {
+      const at = entries.findIndex((e) => e.operation === write);
+      return Promise.all(
+        entries
+          .slice(at + 1)
+          .filter((e) => e.operation === operation)
+          .map((e) => e.body),
+      );
     },
   };
 }
@@ -230,7 +234,7 @@ describe("the web client in Chromium", () => {
       await sp.getByLabel("Search titles").fill(word);
       await sp.getByRole("button", { name: "Search" }).click();
       await poll(() => sp.getByRole("heading", { name: title }).count()).toBe(1);
-      expect(sellerLog.answers("Listings").filter((b) => b.includes(title)).length).toBeGreaterThan(0);
+      expect((await sellerLog.answers("Listings")).some((b) => b.includes(title))).toBe(true);
 
       const bp = await open(buyer);
       await signUp(bp, email("buyer"));
@@ -241,19 +245,21 @@ describe("the web client in Chromium", () => {
       // Pay at once (the default card pays): payments waits for the order it has not seen yet.
       await bp.getByRole("button", { name: /^Pay / }).click();
       await poll(() => bp.locator(".facts [role=status]").innerText()).toBe("COMPLETED");
-      expect(log.answers("PayForOrder")).toHaveLength(1);
-      expect(log.answers("PayForOrder")[0]).toContain('"status":"SUCCEEDED"');
-      // The order read with the payment's token: its first answer is COMPLETED, none PENDING after paying.
-      const afterPayment = log.answers("Order").slice(log.indexAfter("PayForOrder", "Order"));
-      expect(afterPayment.length).toBeGreaterThan(0);
+      const payments = await log.answers("PayForOrder");
+      expect(payments).toHaveLength(1);
+      expect(payments[0]).toContain('"status":"SUCCEEDED"');
+      // The order read with the payment's token: its first answer after paying is already COMPLETED.
+      const afterPayment = await log.answersAfter("PayForOrder", "Order");
+      expect(afterPayment.length, JSON.stringify(await log.answers("Order"))).toBeGreaterThan(0);
       expect(afterPayment[0]).toContain('"status":"COMPLETED"');
 
       await navLink(bp, "My orders").click();
       const mine = bp.getByRole("listitem").filter({ hasText: title });
       await poll(() => mine.innerText()).toMatch(/COMPLETED/);
       // History on the first read: exactly one My orders answer, and it already says COMPLETED.
-      expect(log.answers("MyOrders")).toHaveLength(1);
-      expect(log.answers("MyOrders")[0]).toMatch(new RegExp(`"status":"COMPLETED"[^}]*"placedAt"`));
+      const history = await log.answers("MyOrders");
+      expect(history).toHaveLength(1);
+      expect(history[0]).toMatch(new RegExp(`"status":"COMPLETED"[^}]*"placedAt"`));
       expect(await bp.getByRole("alert").count()).toBe(0);
     } finally {
       await seller.close();
