@@ -10,7 +10,13 @@ const config: CodegenConfig = {
     "src/generated/": {
       preset: "client",
       presetConfig: { fragmentMasking: false },
-      config: { useTypeImports: true, enumsAsTypes: true, avoidOptionals: { field: true } },
+      config: {
+        useTypeImports: true,
+        enumsAsTypes: true,
+        avoidOptionals: { field: true },
+        // Opaque: stored and sent back as is (src/consistency.ts).
+        scalars: { ConsistencyToken: "string" },
+      },
     },
   },
 };

@@ -11,6 +11,7 @@ const config: CodegenConfig = {
         useIndexSignature: true,
         contextType: "../context.ts#OrdersContext",
         mappers: { Order: "./prisma/client.ts#Order as OrderModel" },
+        scalars: { ConsistencyToken: "string" },
         useTypeImports: true,
         enumsAsTypes: true,
         avoidOptionals: { field: true, inputValue: false },

@@ -11,6 +11,7 @@ const config: CodegenConfig = {
         useIndexSignature: true,
         contextType: "../context.ts#PaymentsContext",
         mappers: { Payment: "./prisma/client.ts#Payment as PaymentModel" },
+        scalars: { ConsistencyToken: "string" },
         useTypeImports: true,
         enumsAsTypes: true,
         avoidOptionals: { field: true, inputValue: false },

@@ -21,6 +21,7 @@ const config: CodegenConfig = {
           ListingConnection: "../services.ts#ListingsPage",
           ListingEdge: "../services.ts#ListingRow as ListingEdgeRow",
         },
+        scalars: { ConsistencyToken: "string" },
         useTypeImports: true,
         enumsAsTypes: true,
         avoidOptionals: { field: true, inputValue: false },

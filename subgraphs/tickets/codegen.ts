@@ -11,6 +11,7 @@ const config: CodegenConfig = {
         useIndexSignature: true,
         contextType: "../context.ts#TicketsContext",
         mappers: { Ticket: "./prisma/client.ts#Ticket as TicketModel" },
+        scalars: { ConsistencyToken: "string" },
         useTypeImports: true,
         enumsAsTypes: true,
         avoidOptionals: { field: true, inputValue: false },

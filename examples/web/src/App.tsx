@@ -1,6 +1,7 @@
 import { useApolloClient, useMutation, useQuery } from "@apollo/client/react";
 import { useEffect, useRef } from "react";
 import { ErrorPanel } from "./components/ErrorPanel.tsx";
+import { forgetWrites } from "./consistency.ts";
 import { ME, SIGN_OUT } from "./operations.ts";
 import { AuthPage } from "./pages/AuthPage.tsx";
 import { ListingsPage } from "./pages/ListingsPage.tsx";
@@ -67,6 +68,7 @@ export function App() {
     } finally {
       // Whatever the server said, forget every cached answer of this session.
       await client.resetStore().catch(() => undefined);
+      forgetWrites();
       navigate("/");
     }
   };

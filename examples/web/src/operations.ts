@@ -42,8 +42,8 @@ export const SIGN_OUT = graphql(`
 `);
 
 export const LISTINGS = graphql(`
-  query Listings($filter: ListingFilter, $first: Int, $after: String) {
-    listings(filter: $filter, first: $first, after: $after) {
+  query Listings($filter: ListingFilter, $first: Int, $after: String, $waitFor: ConsistencyToken) {
+    listings(filter: $filter, first: $first, after: $after, waitFor: $waitFor) {
       edges {
         cursor
         node {
@@ -71,6 +71,7 @@ export const CREATE_TICKET = graphql(`
       priceMinor
       currency
       status
+      consistencyToken
     }
   }
 `);
@@ -83,13 +84,14 @@ export const CREATE_ORDER = graphql(`
       amountMinor
       currency
       expiresAt
+      consistencyToken
     }
   }
 `);
 
 export const ORDER = graphql(`
-  query Order($id: ID!) {
-    order(id: $id) {
+  query Order($id: ID!, $waitFor: ConsistencyToken) {
+    order(id: $id, waitFor: $waitFor) {
       id
       status
       cancellationReason
@@ -112,6 +114,7 @@ export const PAY_FOR_ORDER = graphql(`
       failureReason
       amountMinor
       currency
+      consistencyToken
     }
   }
 `);
@@ -122,15 +125,16 @@ export const CANCEL_ORDER = graphql(`
       id
       status
       cancellationReason
+      consistencyToken
     }
   }
 `);
 
 export const MY_ORDERS = graphql(`
-  query MyOrders {
+  query MyOrders($waitFor: ConsistencyToken) {
     me {
       id
-      orders {
+      orders(waitFor: $waitFor) {
         orderId
         ticketTitle
         amount {

@@ -94,6 +94,37 @@ async function search(page: Page, text: string, expected: string): Promise<void>
   }, 20_000).toBe(1);
 }
 
+/**
+ * The GraphQL answers a page received, in the order they arrived, by operation name, so a test can
+ * say which answer was the first after a write. Each is recorded when its response arrives (its body
+ * is read later: reading it is asynchronous).
+ */
+function graphqlLog(page: Page) {
+  const entries: { operation: string; body: Promise<string> }[] = [];
+  page.on("response", (response) => {
+    const request = response.request();
+    if (request.method() !== "POST") return;
+    const operation = (request.postDataJSON() as { operationName?: string } | null)?.operationName;
+    if (!operation) return;
+    entries.push({ operation, body: response.text().catch(() => "") });
+  });
+  return {
+    /** Bodies of the answers to `operation`, in arrival order. */
+    answers: (operation: string) =>
+      Promise.all(entries.filter((e) => e.operation === operation).map((e) => e.body)),
+    /** Bodies of the answers to `operation` that arrived after the first answer to `write`. */
+    answersAfter: (write: string, operation: string) => {
+      const at = entries.findIndex((e) => e.operation === write);
+      return Promise.all(
+        entries
+          .slice(at + 1)
+          .filter((e) => e.operation === operation)
+          .map((e) => e.body),
+      );
+    },
+  };
+}
+
 describe("the web client in Chromium", () => {
   it("purchase journey by clicks: seller lists, buyer searches, reserves, pays; COMPLETED; the seller sees the sale", async () => {
     const word = uniqueWord("gig");
@@ -154,7 +185,7 @@ describe("the web client in Chromium", () => {
       await poll(() => bp.getByRole("alert").innerText()).toMatch(/SERVICE_UNAVAILABLE/);
       await screenshot(bp, "order-service-unavailable");
       await bp.getByRole("button", { name: "Retry" }).click();
-      // The status updates by itself (polling) once payment events have completed the order.
+      // The order is read again with the payment's consistency token: COMPLETED once its events arrived.
       await poll(() => bp.locator(".facts [role=status]").innerText(), 20_000).toBe("COMPLETED");
       await screenshot(bp, "order-completed");
 
@@ -181,6 +212,55 @@ describe("the web client in Chromium", () => {
         expect(String(await page.evaluate("document.cookie"))).not.toContain(DEV_SESSION_COOKIE_NAME);
         expect(await sessionCookie(context)).toMatchObject({ httpOnly: true, sameSite: "Lax" });
       }
+    } finally {
+      await seller.close();
+      await buyer.close();
+    }
+  });
+
+  it("read-your-writes: the buyer pays the moment the order exists and the first read of the order and of My orders shows it COMPLETED", async () => {
+    const word = uniqueWord("ryw");
+    const title = `Portishead ${word}`;
+    const seller = await browser.newContext();
+    const buyer = await browser.newContext();
+    try {
+      const sp = await open(seller);
+      await signUp(sp, email("seller"));
+      await list(sp, title, "38");
+      // The seller's own listing: the Listings page reads with the listing's token, so the first
+      // search already finds it (one Listings answer, no polling).
+      const sellerLog = graphqlLog(sp);
+      await navLink(sp, "Listings").click();
+      await sp.getByLabel("Search titles").fill(word);
+      await sp.getByRole("button", { name: "Search" }).click();
+      await poll(() => sp.getByRole("heading", { name: title }).count()).toBe(1);
+      expect((await sellerLog.answers("Listings")).some((b) => b.includes(title))).toBe(true);
+
+      const bp = await open(buyer);
+      await signUp(bp, email("buyer"));
+      await search(bp, word, title); // another user's write: no token of it here, so search until it shows
+      const log = graphqlLog(bp);
+      await bp.getByRole("button", { name: `Reserve ${title}` }).click();
+      await poll(() => bp.getByRole("heading", { name: `Order: ${title}` }).count()).toBe(1);
+      // Pay at once (the default card pays): payments waits for the order it has not seen yet.
+      await bp.getByRole("button", { name: /^Pay / }).click();
+      await poll(() => bp.locator(".facts [role=status]").innerText()).toBe("COMPLETED");
+      const payments = await log.answers("PayForOrder");
+      expect(payments).toHaveLength(1);
+      expect(payments[0]).toContain('"status":"SUCCEEDED"');
+      // The order read with the payment's token: its first answer after paying is already COMPLETED.
+      const afterPayment = await log.answersAfter("PayForOrder", "Order");
+      expect(afterPayment.length, JSON.stringify(await log.answers("Order"))).toBeGreaterThan(0);
+      expect(afterPayment[0]).toContain('"status":"COMPLETED"');
+
+      await navLink(bp, "My orders").click();
+      const mine = bp.getByRole("listitem").filter({ hasText: title });
+      await poll(() => mine.innerText()).toMatch(/COMPLETED/);
+      // History on the first read: exactly one My orders answer, and it already says COMPLETED.
+      const history = await log.answers("MyOrders");
+      expect(history).toHaveLength(1);
+      expect(history[0]).toMatch(new RegExp(`"status":"COMPLETED"[^}]*"placedAt"`));
+      expect(await bp.getByRole("alert").count()).toBe(0);
     } finally {
       await seller.close();
       await buyer.close();

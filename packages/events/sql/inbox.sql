@@ -18,3 +18,7 @@ CREATE TABLE IF NOT EXISTS "event_inbox" (
 );
 
 CREATE INDEX IF NOT EXISTS "event_inbox_processed_at_idx" ON "event_inbox"("processed_at");
+
+-- Read-your-writes (consistency.ts ReadYourWrites): "has this group applied the aggregate at ≥ v?".
+CREATE INDEX IF NOT EXISTS "event_inbox_aggregate_idx"
+    ON "event_inbox"("aggregate_id", "aggregate_type", "consumer_group", "aggregate_version");

@@ -120,3 +120,176 @@ export async function awaitToken(
   }
   return waitUntil(async () => ((await appliedVersion(token)) ?? 0) >= token.version, options);
 }
+
+/** Prefix of the wire form of a token (`ct1.` = consistency token, format 1). */
+const WIRE_PREFIX = "ct1.";
+/** At most this many writes in one token (a mutation that changed a few aggregates). */
+export const MAX_TOKEN_WRITES = 8;
+/** Longest accepted wire form, characters (far above what `MAX_TOKEN_WRITES` writes need). */
+const MAX_WIRE_LENGTH = 2_000;
+
+/**
+ * The opaque form clients see: `ct1.` + base64url (RFC 4648 §5) of the writes'
+ * `formatConsistencyToken` forms joined by `,`. Clients must not parse it (the format may change;
+ * the `ct1.` prefix versions it); the server reads it with `decodeConsistencyToken`.
+ *
+ * @param writes 1 to `MAX_TOKEN_WRITES` writes, e.g. a payment and the order it completes.
+ * @throws EventsConfigError for no write or too many.
+ */
+export function encodeConsistencyToken(writes: readonly ConsistencyToken[]): string {
+  if (writes.length === 0 || writes.length > MAX_TOKEN_WRITES) {
+    throw new EventsConfigError(
+      `a consistency token names 1 to ${MAX_TOKEN_WRITES} writes, not ${writes.length}`,
+    );
+  }
+  return (
+    WIRE_PREFIX + Buffer.from(writes.map(formatConsistencyToken).join(","), "utf8").toString("base64url")
+  );
+}
+
+/**
+ * Reads a token made by `encodeConsistencyToken`.
+ *
+ * @returns its writes, or `undefined` when `raw` is not a well-formed token (not a string, wrong
+ *   prefix or base64url, a malformed write, too many writes): callers answer BAD_USER_INPUT.
+ */
+export function decodeConsistencyToken(raw: unknown): ConsistencyToken[] | undefined {
+  if (typeof raw !== "string" || raw.length > MAX_WIRE_LENGTH || !raw.startsWith(WIRE_PREFIX))
+    return undefined;
+  const body = raw.slice(WIRE_PREFIX.length);
+  if (!/^[A-Za-z0-9_-]+$/.test(body)) return undefined;
+  const parts = Buffer.from(body, "base64url").toString("utf8").split(",");
+  if (parts.length > MAX_TOKEN_WRITES) return undefined;
+  const writes: ConsistencyToken[] = [];
+  for (const part of parts) {
+    const write = parseConsistencyToken(part);
+    if (!write) return undefined;
+    writes.push(write);
+  }
+  return writes;
+}
+
+/**
+ * A consumer group of this service that feeds its read models: its group id and the aggregate types
+ * of the events it applies. `EventConsumer` satisfies it (`groupId`, `aggregateTypes`).
+ */
+export interface ReadModelSource {
+  readonly groupId: string;
+  readonly aggregateTypes: readonly string[];
+}
+
+/** A connection to the service's own schema, where its `event_inbox` lives (Prisma client or `pgExecutor`). */
+export interface InboxReader {
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): PromiseLike<T>;
+}
+
+/**
+ * Read-your-writes for one service's read models, from its inbox: a write (aggregate, version) has
+ * been applied by a consumer group when that group's `event_inbox` holds an event of the aggregate
+ * at that version or later (the inbox row is written in the same transaction as the handler's
+ * effects, and each aggregate's events arrive in version order; consumer.ts). A service waits for
+ * every one of its groups that applies the aggregate's type; a write of a type none of its groups
+ * applies is already visible (the service owns that aggregate — a token is only issued after the
+ * owner's commit — or its reads do not depend on it).
+ *
+ * The inbox lookup uses `event_inbox_aggregate_idx` (packages/events/sql/inbox.sql).
+ */
+export class ReadYourWrites {
+  private readonly sources: readonly ReadModelSource[];
+  private readonly timeoutMs: number;
+  private readonly intervalMs: number;
+  private readonly lookup: string;
+
+  /**
+   * @param db reads the service's own schema.
+   * @param sources the service's consumer groups that feed read models.
+   * @param options `timeoutMs`: the bound of a wait (default `DEFAULT_REPLICA_WAIT_MS`, 2 000 ms);
+   *   `intervalMs`: how often the inbox is read while waiting (default 20 ms).
+   */
+  constructor(
+    private readonly db: InboxReader,
+    sources: readonly ReadModelSource[],
+    options: { timeoutMs?: number; intervalMs?: number } = {},
+  ) {
+    this.sources = sources;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_REPLICA_WAIT_MS;
+    this.intervalMs = options.intervalMs ?? 20;
+    // How many of the given groups have applied the aggregate at ≥ the version.
+    this.lookup =
+      `SELECT count(DISTINCT consumer_group)::int AS n FROM event_inbox` +
+      ` WHERE aggregate_type = $1 AND aggregate_id = $2 AND aggregate_version >= $3::bigint` +
+      ` AND consumer_group = ANY($4::text[])`;
+  }
+
+  /** The groups that must have applied `write` before a read here reflects it (empty: none). */
+  groupsFor(write: ConsistencyToken): string[] {
+    return this.sources.filter((s) => s.aggregateTypes.includes(write.aggregateType)).map((s) => s.groupId);
+  }
+
+  /** Whether every write has been applied by every group that applies its type (one query per write). */
+  async applied(writes: readonly ConsistencyToken[]): Promise<boolean> {
+    for (const write of writes) {
+      const groups = this.groupsFor(write);
+      if (groups.length === 0) continue;
+      const rows = await this.db.$queryRawUnsafe<{ n: number }[]>(
+        this.lookup,
+        write.aggregateType,
+        write.aggregateId,
+        String(write.version),
+        groups,
+      );
+      if ((rows[0]?.n ?? 0) < groups.length) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Waits, bounded, until `applied(writes)`.
+   *
+   * @returns true as soon as every write is applied here; false after `timeoutMs` (answer a
+   *   retryable "not yet": nothing was read).
+   */
+  async waitFor(writes: readonly ConsistencyToken[], timeoutMs = this.timeoutMs): Promise<boolean> {
+    return waitUntil(() => this.applied(writes), { timeoutMs, intervalMs: this.intervalMs });
+  }
+
+  /**
+   * How fresh this service's read models are: per group, `lagEvents` (events in Kafka not applied
+   * yet) and `lagMs` (age of the oldest of them, 0 when caught up), from `status()` of consumers
+   * that have one; the totals are the sum of events and the largest age.
+   */
+  freshness(): Freshness {
+    const groups = this.sources.map((source) => {
+      const status = hasStatus(source) ? source.status() : undefined;
+      return {
+        groupId: source.groupId,
+        ready: status?.ready ?? false,
+        lagEvents: status?.lag.events ?? 0,
+        lagMs: status?.lag.ms ?? 0,
+      };
+    });
+    return {
+      ready: groups.every((g) => g.ready),
+      lagEvents: groups.reduce((sum, g) => sum + g.lagEvents, 0),
+      lagMs: groups.reduce((max, g) => Math.max(max, g.lagMs), 0),
+      groups,
+    };
+  }
+}
+
+/** What `ReadYourWrites.freshness()` reports. */
+export interface Freshness {
+  /** Every group has joined and is consuming. */
+  ready: boolean;
+  /** Events not applied yet, summed over the groups. */
+  lagEvents: number;
+  /** Age of the oldest event not applied yet, ms, over the groups (0 when caught up). */
+  lagMs: number;
+  groups: { groupId: string; ready: boolean; lagEvents: number; lagMs: number }[];
+}
+
+function hasStatus(
+  source: ReadModelSource,
+): source is ReadModelSource & { status(): { ready: boolean; lag: { events: number; ms: number } } } {
+  return typeof (source as { status?: unknown }).status === "function";
+}

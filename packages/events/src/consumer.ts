@@ -291,6 +291,27 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
     });
   }
 
+  /** The consumer group id (`<service>.<purpose>`). */
+  get groupId(): string {
+    return this.options.groupId;
+  }
+
+  /**
+   * The aggregate types of the events this consumer applies (those it has handlers for): what its
+   * read model reflects, for read-your-writes (consistency.ts `ReadModelSource`).
+   */
+  get aggregateTypes(): string[] {
+    const { registry } = this.options;
+    const types = new Set<string>();
+    for (const type of Object.keys(this.options.handlers)) {
+      for (const version of registry.versions(type)) {
+        const definition = registry.definition(type, version);
+        if (definition) types.add(definition.aggregateType);
+      }
+    }
+    return [...types];
+  }
+
   /** A snapshot for /readyz. */
   status(): ConsumerStatus {
     const now = Date.now();

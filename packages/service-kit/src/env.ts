@@ -59,6 +59,13 @@ export const envFields = {
    */
   kafkaReplicationFactor: z.coerce.number().int().min(1).default(1),
   /**
+   * `CONSISTENCY_WAIT_MS`: the longest a query given a consistency token (`waitFor`) waits for the
+   * service's read models to reflect that write before answering SERVICE_UNAVAILABLE retryable
+   * NOT_YET_REPLICATED, in ms (default 2 000; 0 to 30 000). Each wait holds a request open, so keep it
+   * short (see @boxoffice/events consistency.ts).
+   */
+  consistencyWaitMs: z.coerce.number().int().min(0).max(30_000).default(2_000),
+  /**
    * `GATEWAY_SHARED_SECRET`: the secret the gateway sends to every subgraph (header
    * `x-boxoffice-gateway-secret`); a subgraph with it set answers nobody else. At least 32 characters
    * (e.g. `openssl rand -base64 32`). Each subgraph requires it in production.

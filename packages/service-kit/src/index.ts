@@ -30,6 +30,7 @@ export {
   notYetReplicated,
 } from "./errors.ts";
 export { isUuid, parseUuid } from "./ids.ts";
+export { awaitConsistency, tokenOf, tokenOfWrites } from "./consistency.ts";
 export { eventsLogger } from "./events-logger.ts";
 export { jsonErrorHandler } from "./http-errors.ts";
 export { createLogger, type Logger } from "./logger.ts";

@@ -23,6 +23,8 @@ export interface SubgraphEnv extends KafkaSecurityEnv {
   KAFKA_NAMESPACE?: string | undefined;
   KAFKA_TOPIC_PARTITIONS: number;
   KAFKA_REPLICATION_FACTOR: number;
+  /** Bound of a read-your-writes wait (`waitFor` arguments), ms. */
+  CONSISTENCY_WAIT_MS: number;
   GATEWAY_SHARED_SECRET?: string | undefined;
 }
 
@@ -37,6 +39,8 @@ const commonFields = {
   /** Partitions and replicas of the topics this service declares at start (see envFields). */
   KAFKA_TOPIC_PARTITIONS: envFields.kafkaTopicPartitions,
   KAFKA_REPLICATION_FACTOR: envFields.kafkaReplicationFactor,
+  /** Bound of a read-your-writes wait (`waitFor` arguments), ms: see envFields.consistencyWaitMs. */
+  CONSISTENCY_WAIT_MS: envFields.consistencyWaitMs,
   /** KAFKA_SSL, KAFKA_SSL_CA_FILE, KAFKA_SASL_MECHANISM/USERNAME/PASSWORD: see envFields. */
   ...envFields.kafkaSecurity,
   /** The gateway's shared secret: when set, this subgraph answers only the gateway. Required in production. */

@@ -1,4 +1,4 @@
-import type { BoxofficeEventDefinition, EventConsumer } from "@boxoffice/events";
+import { ReadYourWrites, type BoxofficeEventDefinition, type EventConsumer } from "@boxoffice/events";
 import type { Logger } from "@boxoffice/service-kit";
 import {
   startSubgraph,
@@ -78,6 +78,8 @@ export async function startOrders(
       // Tests of the worker itself run their own: this one exists (runOnce) but never starts.
       const workers: Record<string, OrderExpirationWorker> =
         (options.expirationWorker ?? true) ? { "order expiration worker": expiration } : {};
+      // Read-your-writes (`waitFor` arguments): the consumer groups whose read models the queries read.
+      const consistency = new ReadYourWrites(prisma, [tickets, payments], { timeoutMs: env.CONSISTENCY_WAIT_MS });
       return {
         services,
         tickets,
@@ -87,6 +89,7 @@ export async function startOrders(
         workers,
         context: ({ base }): OrdersContext => ({
           ...base,
+          consistency,
           services,
           loaders: { order: services.orderLoader() },
         }),

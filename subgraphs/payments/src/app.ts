@@ -1,4 +1,4 @@
-import type { BoxofficeEventDefinition, EventConsumer } from "@boxoffice/events";
+import { ReadYourWrites, type BoxofficeEventDefinition, type EventConsumer } from "@boxoffice/events";
 import type { Logger } from "@boxoffice/service-kit";
 import {
   startSubgraph,
@@ -94,6 +94,8 @@ export async function startPayments(
         logger: log,
       });
       const orders = createOrderReplicaConsumer({ ...consumerOptions, prisma });
+      // Read-your-writes (`waitFor` arguments): the consumer groups whose read models the queries read.
+      const consistency = new ReadYourWrites(prisma, [orders], { timeoutMs: env.CONSISTENCY_WAIT_MS });
       return {
         services,
         orders,
@@ -103,6 +105,7 @@ export async function startPayments(
         workers: { "refund worker": refunds, "reconciliation worker": reconciliation },
         context: ({ base }): PaymentsContext => ({
           ...base,
+          consistency,
           services,
           loaders: { payment: services.paymentLoader() },
         }),

@@ -1,4 +1,4 @@
-import type { BoxofficeEventDefinition, EventConsumer } from "@boxoffice/events";
+import { ReadYourWrites, type BoxofficeEventDefinition, type EventConsumer } from "@boxoffice/events";
 import type { Logger } from "@boxoffice/service-kit";
 import {
   startSubgraph,
@@ -75,6 +75,8 @@ export async function startStorefront(
       }
       const services = createStorefrontServices(prisma, auth.verifier, logger);
       const readModel = createReadModelConsumer({ ...consumerOptions, groupId, prisma });
+      // Read-your-writes (`waitFor` arguments): the consumer groups whose read models the queries read.
+      const consistency = new ReadYourWrites(prisma, [readModel], { timeoutMs: env.CONSISTENCY_WAIT_MS });
       return {
         services,
         readModel,
@@ -83,6 +85,7 @@ export async function startStorefront(
         shutdown: [{ name: "read-model lock", run: () => servingLock.release() }],
         context: ({ base }): StorefrontContext => ({
           ...base,
+          consistency,
           services,
           loaders: { availability: services.availabilityLoader() },
         }),

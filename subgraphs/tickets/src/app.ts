@@ -1,4 +1,4 @@
-import type { BoxofficeEventDefinition, EventConsumer } from "@boxoffice/events";
+import { ReadYourWrites, type BoxofficeEventDefinition, type EventConsumer } from "@boxoffice/events";
 import type { Logger } from "@boxoffice/service-kit";
 import {
   startSubgraph,
@@ -47,12 +47,15 @@ export async function startTickets(
     setup: (kit) => {
       const services = createTicketsServices(prisma, kit.auth.verifier, kit.publisher, logger);
       const orders = createOrderStatusConsumer({ ...kit.consumerOptions, prisma, publisher: kit.publisher });
+      // Read-your-writes (`waitFor` arguments): the consumer groups whose read models the queries read.
+      const consistency = new ReadYourWrites(prisma, [orders], { timeoutMs: env.CONSISTENCY_WAIT_MS });
       return {
         services,
         orders,
         consumers: { "order-status-consumer": orders },
         context: ({ base }): TicketsContext => ({
           ...base,
+          consistency,
           services,
           loaders: { ticket: services.ticketLoader() },
         }),

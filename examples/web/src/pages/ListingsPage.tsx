@@ -3,6 +3,7 @@ import { useState, type FormEvent } from "react";
 import type { SessionUser } from "../App.tsx";
 import { ErrorPanel, fieldProblem } from "../components/ErrorPanel.tsx";
 import { Field } from "../components/Field.tsx";
+import { rememberWrite, useLatestWrite } from "../consistency.ts";
 import { formatMoney } from "../money.ts";
 import { CREATE_ORDER, LISTINGS } from "../operations.ts";
 import { href, navigate } from "../router.ts";
@@ -15,7 +16,11 @@ function ReserveButton(props: { ticketId: string; title: string }) {
   const reserve = async () => {
     try {
       const result = await createOrder({ variables: { ticketId: props.ticketId } });
-      if (result.data) navigate(`/orders/${result.data.createOrder.id}`);
+      if (result.data) {
+        // The storefront (availability, my orders) reflects the order once it has this token.
+        rememberWrite(result.data.createOrder.consistencyToken);
+        navigate(`/orders/${result.data.createOrder.id}`);
+      }
     } catch {
       // shown below from `error`
     }
@@ -46,8 +51,10 @@ export function ListingsPage(props: { user: SessionUser | null }) {
   // Cursors of the pages before this one: Previous pops, Next pushes (keyset pagination).
   const [cursors, setCursors] = useState<Array<string | null>>([null]);
   const after = cursors[cursors.length - 1] ?? null;
+  // This tab's latest write (a ticket listed, an order placed) shows in the first answer.
+  const waitFor = useLatestWrite();
   const { data, loading, error, refetch } = useQuery(LISTINGS, {
-    variables: { filter, first: PAGE_SIZE, after },
+    variables: { filter, first: PAGE_SIZE, after, waitFor },
     fetchPolicy: "cache-and-network",
     notifyOnNetworkStatusChange: true,
   });
@@ -57,7 +64,7 @@ export function ListingsPage(props: { user: SessionUser | null }) {
     setFilter({ search: text, onlyAvailable });
     setCursors([null]);
     // The same search again still asks the server: new listings arrive all the time.
-    void refetch({ filter: { search: text, onlyAvailable }, first: PAGE_SIZE, after: null }).catch(
+    void refetch({ filter: { search: text, onlyAvailable }, first: PAGE_SIZE, after: null, waitFor }).catch(
       () => undefined,
     );
   };

@@ -1,15 +1,22 @@
 import { useQuery } from "@apollo/client/react";
 import { useEffect, useState } from "react";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
+import { useLatestWrite } from "../consistency.ts";
 import { formatMoney } from "../money.ts";
 import { MY_ORDERS } from "../operations.ts";
 import { href } from "../router.ts";
 
-/** The buyer's orders from the storefront read model, refreshed while one is still PENDING. */
+/**
+ * The buyer's orders from the storefront read model, as of this tab's latest write at least (an order
+ * just placed or paid shows on the first read), refreshed while one is still PENDING (its expiry, or
+ * a payment from elsewhere, may change it).
+ */
 export function MyOrdersPage() {
+  const waitFor = useLatestWrite();
   // While an order is PENDING its payment may complete it any moment (events reach the read model).
   const [polling, setPolling] = useState(false);
   const { data, loading, error, refetch } = useQuery(MY_ORDERS, {
+    variables: { waitFor },
     fetchPolicy: "cache-and-network",
     pollInterval: polling ? 2000 : 0,
   });

@@ -1,7 +1,8 @@
 import { useMutation, useQuery } from "@apollo/client/react";
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import type { SessionUser } from "../App.tsx";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
+import { rememberWrite, useLatestWrite } from "../consistency.ts";
 import { problemsOf } from "../errors.ts";
 import { formatMoney } from "../money.ts";
 import { CANCEL_ORDER, ORDER, PAY_FOR_ORDER } from "../operations.ts";
@@ -15,30 +16,25 @@ const TOKENS = [
   { token: "tok_transient", label: "Provider briefly down (the first try fails; retry succeeds)" },
 ];
 
-/** How often the page asks for the order's status while a successful payment completes it (ms). */
-const POLL_MS = 1000;
-
-/** One order: its status (polled after payment until COMPLETED), pay with a sandbox token, or cancel. */
+/**
+ * One order: its status, pay with a sandbox token, or cancel. The order is payable the moment it is
+ * created (payments waits, bounded, for an order it has not seen yet). After a successful payment the
+ * order is read again with the payment's consistency token, so the first answer is already COMPLETED
+ * (the payment's events have completed it) — no polling.
+ */
 export function OrderPage(props: { id: string; user: SessionUser | null }) {
   const [token, setToken] = useState("tok_success");
-  const [paid, setPaid] = useState(false);
+  const waitFor = useLatestWrite();
   // The idempotency key of the current payment attempt: reused for a retry after a retryable
   // failure (charged at most once), replaced after a final answer (a declined card needs a new key).
   const attempt = useRef<{ key: string; token: string; final: boolean } | null>(null);
   const order = useQuery(ORDER, {
-    variables: { id: props.id },
+    variables: { id: props.id, waitFor },
     fetchPolicy: "cache-and-network",
-    pollInterval: paid ? POLL_MS : 0,
     skip: !props.user,
   });
   const [payForOrder, payment] = useMutation(PAY_FOR_ORDER);
   const [cancelOrder, cancelling] = useMutation(CANCEL_ORDER);
-
-  const status = order.data?.order?.status;
-  useEffect(() => {
-    // The order reached a final state: stop polling.
-    if (status && status !== "PENDING") setPaid(false);
-  }, [status]);
 
   const pay = async () => {
     const current = attempt.current;
@@ -51,7 +47,8 @@ export function OrderPage(props: { id: string; user: SessionUser | null }) {
         variables: { orderId: props.id, paymentToken: token, idempotencyKey: key },
       });
       attempt.current!.final = true;
-      if (result.data?.payForOrder.status === "SUCCEEDED") setPaid(true);
+      // A new token re-reads the order (new variables), answered once the payment completed it.
+      rememberWrite(result.data?.payForOrder.consistencyToken);
     } catch (error) {
       attempt.current!.final = !problemsOf(error).some((p) => p.retryable);
     }
@@ -76,6 +73,8 @@ export function OrderPage(props: { id: string; user: SessionUser | null }) {
 
   const o = order.data?.order;
   const result = payment.data?.payForOrder;
+  // Paid: the order is being re-read with the payment's token (a moment, while its events travel).
+  const succeeded = result?.status === "SUCCEEDED";
   return (
     <section aria-labelledby="order-title" className="narrow">
       <h1 id="order-title" tabIndex={-1}>
@@ -96,9 +95,9 @@ export function OrderPage(props: { id: string; user: SessionUser | null }) {
               <span role="status" aria-live="polite" className={`badge ${o.status.toLowerCase()}`}>
                 {o.status}
               </span>
-              {o.status === "PENDING" && paid ? <span> — payment received, completing…</span> : null}
+              {o.status === "PENDING" && succeeded ? <span> — payment received, completing…</span> : null}
             </dd>
-            {o.status === "PENDING" ? (
+            {o.status === "PENDING" && !succeeded ? (
               <>
                 <dt>Reserved until</dt>
                 <dd>{new Date(o.expiresAt).toLocaleString()}</dd>
@@ -116,7 +115,7 @@ export function OrderPage(props: { id: string; user: SessionUser | null }) {
               Paid — the ticket is yours. See <a href={href("/orders")}>my orders</a>.
             </p>
           ) : null}
-          {o.status === "PENDING" && !paid ? (
+          {o.status === "PENDING" && !succeeded ? (
             <form onSubmit={submit} className="pay">
               <fieldset>
                 <legend>Sandbox payment token</legend>
@@ -155,7 +154,11 @@ export function OrderPage(props: { id: string; user: SessionUser | null }) {
                   type="button"
                   className="secondary"
                   disabled={cancelling.loading}
-                  onClick={() => void cancelOrder({ variables: { id: o.id } }).catch(() => undefined)}
+                  onClick={() =>
+                    void cancelOrder({ variables: { id: o.id } })
+                      .then((r) => rememberWrite(r.data?.cancelOrder.consistencyToken))
+                      .catch(() => undefined)
+                  }
                 >
                   Cancel order
                 </button>

@@ -3,6 +3,7 @@ import { useState, type FormEvent } from "react";
 import type { SessionUser } from "../App.tsx";
 import { ErrorPanel, fieldProblem } from "../components/ErrorPanel.tsx";
 import { Field } from "../components/Field.tsx";
+import { rememberWrite } from "../consistency.ts";
 import { formatMoney, minorDigits, parsePrice } from "../money.ts";
 import { CREATE_TICKET } from "../operations.ts";
 import { href } from "../router.ts";
@@ -45,7 +46,8 @@ export function SellPage(props: { user: SessionUser | null }) {
     }
     setPriceProblem(undefined);
     try {
-      await createTicket({ variables: { input: { title, priceMinor, currency: code } } });
+      const result = await createTicket({ variables: { input: { title, priceMinor, currency: code } } });
+      rememberWrite(result.data?.createTicket.consistencyToken);
       setTitle("");
       setPrice("");
     } catch {

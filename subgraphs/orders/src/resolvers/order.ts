@@ -1,3 +1,4 @@
+import { tokenOf } from "@boxoffice/service-kit";
 import type { OrderResolvers } from "../generated/graphql.ts";
 
 /**
@@ -16,4 +17,6 @@ export const Order: OrderResolvers = {
   buyer: (order) => ({ __typename: "User", id: order.buyerId }),
   ticket: (order) => ({ __typename: "Ticket", id: order.ticketId }),
   expiresAt: (order) => order.expiresAt.toISOString(),
+  // Every version of an order is one event (`order.created` is version 1), so the version names the write.
+  consistencyToken: (order) => tokenOf("order", order.id, order.version),
 };

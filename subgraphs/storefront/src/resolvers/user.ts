@@ -1,3 +1,4 @@
+import { awaitConsistency } from "@boxoffice/service-kit";
 import type { StorefrontContext } from "../context.ts";
 import type { UserResolvers } from "../generated/graphql.ts";
 import { parseHistoryFirst } from "../listing-input.ts";
@@ -16,9 +17,16 @@ function isSelf(ctx: StorefrontContext, id: string): boolean {
  */
 export const User: UserResolvers = {
   __resolveReference: (reference) => ({ id: reference.id }),
-  orders: (user, { first }, ctx) => {
+  // With `waitFor`, both first wait until the read model reflects that write (awaitConsistency).
+  orders: async (user, { first, waitFor }, ctx) => {
     const size = parseHistoryFirst(first);
-    return isSelf(ctx, user.id) ? ctx.services.purchasesOf(user.id.toLowerCase(), size) : null;
+    if (!isSelf(ctx, user.id)) return null;
+    await awaitConsistency(ctx.consistency, waitFor);
+    return ctx.services.purchasesOf(user.id.toLowerCase(), size);
   },
-  sales: (user, _args, ctx) => (isSelf(ctx, user.id) ? ctx.services.salesOf(user.id.toLowerCase()) : null),
+  sales: async (user, { waitFor }, ctx) => {
+    if (!isSelf(ctx, user.id)) return null;
+    await awaitConsistency(ctx.consistency, waitFor);
+    return ctx.services.salesOf(user.id.toLowerCase());
+  },
 };

@@ -1,3 +1,4 @@
+import { tokenOf } from "@boxoffice/service-kit";
 import type { TicketResolvers } from "../generated/graphql.ts";
 
 /**
@@ -9,4 +10,6 @@ export const Ticket: TicketResolvers = {
   __resolveReference: (reference, ctx) => ctx.loaders.ticket.load(reference.id),
   // A reference to the accounts subgraph's User: only the key, resolved by the gateway.
   seller: (ticket) => ({ __typename: "User", id: ticket.sellerId }),
+  // Every version of a ticket is one event (`ticket.created` is version 1), so the version names the write.
+  consistencyToken: (ticket) => tokenOf("ticket", ticket.id, ticket.version),
 };
