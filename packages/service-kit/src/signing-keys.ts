@@ -33,6 +33,7 @@ import {
   quoteIdentifier,
   type TransactionRunner,
 } from "@boxoffice/events";
+import { signingKeysPublished, signingKeysRefreshed } from "@boxoffice/telemetry";
 import { createPollingLoop } from "./polling-loop.ts";
 
 /** Absolute paths of the table definition, for migrations and tests. */
@@ -126,6 +127,8 @@ export function createSigningKeyReplica<Tx extends SqlExecutor>(
       published: rows.filter((row) => row.status === "PUBLISHED").map(jwkOf),
       retired: rows.filter((row) => row.status !== "PUBLISHED").map((row) => row.kid),
     });
+    signingKeysRefreshed.set(Date.now() / 1000);
+    signingKeysPublished.set(keyStore.size());
     if (changed) {
       logger.info("signing keys reloaded", {
         published: keyStore.size(),
