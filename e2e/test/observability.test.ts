@@ -15,7 +15,7 @@ import { eventually, PAY, usePlatform } from "./support/client.ts";
 const tracesDir = await mkdtemp(path.join(tmpdir(), "boxoffice-traces-"));
 // payments logs at info so its operation line (with trace_id) is kept.
 const world = usePlatform({ env: { TELEMETRY_TRACES_DIR: tracesDir }, processEnv: { payments: { LOG_LEVEL: "info" } } });
-//TMP afterAll(() => rm(tracesDir, { recursive: true, force: true }));
+afterAll(() => rm(tracesDir, { recursive: true, force: true }));
 
 const SPAN_KIND = { server: 1, producer: 3, consumer: 4 } as const;
 
