@@ -5,5 +5,7 @@ export default defineConfig({
     name: "telemetry",
     root: import.meta.dirname,
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // The tests start fresh Node processes (tracing state is per process) through tsx.
+    testTimeout: 60_000,
   },
 });
