@@ -7,14 +7,23 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { readSpans, traceIdWhere, traceTree, type SpanNode, type SpanRecord } from "@boxoffice/telemetry/spans";
+import {
+  readSpans,
+  traceIdWhere,
+  traceTree,
+  type SpanNode,
+  type SpanRecord,
+} from "@boxoffice/telemetry/spans";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
 import { eventually, PAY, usePlatform } from "./support/client.ts";
 
 const tracesDir = await mkdtemp(path.join(tmpdir(), "boxoffice-traces-"));
 // payments logs at info so its operation line (with trace_id) is kept.
-const world = usePlatform({ env: { TELEMETRY_TRACES_DIR: tracesDir }, processEnv: { payments: { LOG_LEVEL: "info" } } });
+const world = usePlatform({
+  env: { TELEMETRY_TRACES_DIR: tracesDir },
+  processEnv: { payments: { LOG_LEVEL: "info" } },
+});
 afterAll(() => rm(tracesDir, { recursive: true, force: true }));
 
 const SPAN_KIND = { server: 1, producer: 3, consumer: 4 } as const;
@@ -27,7 +36,11 @@ function flatten(nodes: SpanNode[]): SpanNode[] {
 /** The ancestors of `span` in `trace`, nearest first. */
 function ancestors(span: SpanRecord, byId: Map<string, SpanRecord>): SpanRecord[] {
   const chain: SpanRecord[] = [];
-  for (let p = span.parentSpanId && byId.get(span.parentSpanId); p; p = p.parentSpanId && byId.get(p.parentSpanId)) {
+  for (
+    let p = span.parentSpanId && byId.get(span.parentSpanId);
+    p;
+    p = p.parentSpanId && byId.get(p.parentSpanId)
+  ) {
     chain.push(p);
   }
   return chain;
@@ -42,7 +55,10 @@ function parseMetrics(text: string): Array<{ name: string; labels: Record<string
       const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
       if (!match) throw new Error(`unparsable metrics line: ${line}`);
       const labels = Object.fromEntries(
-        [...(match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]),
+        [...(match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [
+          m[1]!,
+          m[2]!,
+        ]),
       );
       return { name: match[1]!, labels, value: Number(match[3]) };
     });
@@ -76,9 +92,12 @@ async function buyTicket(label: string) {
 describe("tracing", () => {
   it("one payForOrder through the gateway is one trace: gateway → payments → relay → orders → tickets and storefront, in causal order", async () => {
     const { requestId, orderId, buyer } = await buyTicket("trace");
-    expect(await eventually(() => world.client.orderStatus(orderId, buyer), (s) => s === "COMPLETED")).toBe(
-      "COMPLETED",
-    );
+    expect(
+      await eventually(
+        () => world.client.orderStatus(orderId, buyer),
+        (s) => s === "COMPLETED",
+      ),
+    ).toBe("COMPLETED");
 
     // Spans reach the files as each one ends: wait until the storefront and tickets applied the
     // completed order, the last hops of the chain.
@@ -112,15 +131,24 @@ describe("tracing", () => {
     const byId = new Map<string, SpanRecord>(inTrace.map((s) => [s.spanId, s]));
     const find = (description: string, match: (s: SpanRecord) => boolean): SpanRecord => {
       const found = inTrace.filter(match).sort((a, b) => a.startMs - b.startMs)[0];
-      if (!found) throw new Error(`no span for ${description} in\n${inTrace.map((s) => `${s.service} ${s.name}`).join("\n")}`);
+      if (!found)
+        throw new Error(
+          `no span for ${description} in\n${inTrace.map((s) => `${s.service} ${s.name}`).join("\n")}`,
+        );
       return found;
     };
     const topic = (s: SpanRecord) => String(s.attributes["messaging.destination.name"]);
     const gateway = roots[0]!;
-    const payments = find("payments' payForOrder", (s) => s.service === "payments" && s.kind === SPAN_KIND.server);
+    const payments = find(
+      "payments' payForOrder",
+      (s) => s.service === "payments" && s.kind === SPAN_KIND.server,
+    );
     const paymentsRelay = find(
       "the payments relay sending payment.succeeded",
-      (s) => s.service === "payments" && s.kind === SPAN_KIND.producer && s.attributes["boxoffice.event_type"] === "payment.succeeded",
+      (s) =>
+        s.service === "payments" &&
+        s.kind === SPAN_KIND.producer &&
+        s.attributes["boxoffice.event_type"] === "payment.succeeded",
     );
     const ordersConsumer = find(
       "orders applying payment.succeeded",
@@ -128,7 +156,10 @@ describe("tracing", () => {
     );
     const ordersRelay = find(
       "the orders relay sending order.completed",
-      (s) => s.service === "orders" && s.kind === SPAN_KIND.producer && s.attributes["boxoffice.event_type"] === "order.completed",
+      (s) =>
+        s.service === "orders" &&
+        s.kind === SPAN_KIND.producer &&
+        s.attributes["boxoffice.event_type"] === "order.completed",
     );
     const tickets = find(
       "tickets applying order.completed",
@@ -136,20 +167,38 @@ describe("tracing", () => {
     );
     const storefront = find(
       "storefront applying an order event",
-      (s) => s.service === "storefront" && s.kind === SPAN_KIND.consumer && topic(s).includes("orders") && ancestors(s, byId).includes(ordersRelay),
+      (s) =>
+        s.service === "storefront" &&
+        s.kind === SPAN_KIND.consumer &&
+        topic(s).includes("orders") &&
+        ancestors(s, byId).includes(ordersRelay),
     );
     expect(paymentsRelay.attributes["boxoffice.component"]).toBe("relay");
 
     // Causal order: each hop descends from the previous one, and starts after it.
     const chain = [gateway, payments, paymentsRelay, ordersConsumer, ordersRelay];
-    for (const [earlier, later] of [...chain.slice(1).map((s, i) => [chain[i]!, s] as const), [ordersRelay, tickets] as const, [ordersRelay, storefront] as const]) {
-      expect(ancestors(later, byId), `${later.service} ${later.name} descends from ${earlier.service} ${earlier.name}`).toContain(earlier);
+    for (const [earlier, later] of [
+      ...chain.slice(1).map((s, i) => [chain[i]!, s] as const),
+      [ordersRelay, tickets] as const,
+      [ordersRelay, storefront] as const,
+    ]) {
+      expect(
+        ancestors(later, byId),
+        `${later.service} ${later.name} descends from ${earlier.service} ${earlier.name}`,
+      ).toContain(earlier);
       expect(later.startMs).toBeGreaterThanOrEqual(earlier.startMs);
     }
     // The database work of payForOrder is in the trace too (@prisma/instrumentation).
-    expect(inTrace.some((s) => s.service === "payments" && s.name.startsWith("prisma:") && ancestors(s, byId).includes(payments))).toBe(true);
+    expect(
+      inTrace.some(
+        (s) =>
+          s.service === "payments" && s.name.startsWith("prisma:") && ancestors(s, byId).includes(payments),
+      ),
+    ).toBe(true);
     // The relay's batch span is linked to the trace it carried.
-    expect(spans.some((s) => s.name === "outbox relay batch" && s.links.some((l) => l.traceId === traceId))).toBe(true);
+    expect(
+      spans.some((s) => s.name === "outbox relay batch" && s.links.some((l) => l.traceId === traceId)),
+    ).toBe(true);
 
     // A log line leads to its trace.
     const paymentsLog = world.platform.processes
@@ -167,10 +216,17 @@ describe("metrics", () => {
 
     const gateway = await metricsOf(metricsUrl("gateway"));
     const pays = gateway.find(
-      (m) => m.name === "graphql_operation_duration_seconds_count" && m.labels.operation_type === "mutation" && m.value >= 3,
+      (m) =>
+        m.name === "graphql_operation_duration_seconds_count" &&
+        m.labels.operation_type === "mutation" &&
+        m.value >= 3,
     );
     expect(pays).toBeDefined();
-    expect(gateway.some((m) => m.name === "http_server_request_duration_seconds_count" && m.labels.route === "/graphql")).toBe(true);
+    expect(
+      gateway.some(
+        (m) => m.name === "http_server_request_duration_seconds_count" && m.labels.route === "/graphql",
+      ),
+    ).toBe(true);
 
     // The event path drains: backlog 0, lag 0, on every subgraph that relays or consumes.
     for (const service of ["payments", "orders", "tickets", "storefront"]) {
@@ -178,9 +234,10 @@ describe("metrics", () => {
         () => metricsOf(metricsUrl(service)),
         (samples) =>
           samples
-            .filter((m) => ["boxoffice_outbox_backlog_events", "boxoffice_consumer_lag_events"].includes(m.name))
-            .every((m) => m.value === 0) &&
-          samples.some((m) => m.name === "boxoffice_consumer_lag_events"),
+            .filter((m) =>
+              ["boxoffice_outbox_backlog_events", "boxoffice_consumer_lag_events"].includes(m.name),
+            )
+            .every((m) => m.value === 0) && samples.some((m) => m.name === "boxoffice_consumer_lag_events"),
         30_000,
       );
       const lag = drained.filter((m) => m.name === "boxoffice_consumer_lag_events");
@@ -188,7 +245,9 @@ describe("metrics", () => {
       expect(lag.every((m) => m.value === 0)).toBe(true);
       if (service !== "storefront") {
         expect(drained.find((m) => m.name === "boxoffice_outbox_backlog_events")?.value).toBe(0);
-        expect(drained.find((m) => m.name === "boxoffice_outbox_oldest_unpublished_age_seconds")?.value).toBe(0);
+        expect(drained.find((m) => m.name === "boxoffice_outbox_oldest_unpublished_age_seconds")?.value).toBe(
+          0,
+        );
         expect(drained.find((m) => m.name === "boxoffice_relay_published_total")?.value).toBeGreaterThan(0);
       }
       expect(drained.some((m) => m.name === "boxoffice_read_model_staleness_seconds")).toBe(true);
@@ -197,7 +256,10 @@ describe("metrics", () => {
     const orders = await metricsOf(metricsUrl("orders"));
     expect(
       orders.find(
-        (m) => m.name === "boxoffice_consumer_messages_total" && m.labels.group?.endsWith("orders.payments") && m.labels.outcome === "applied",
+        (m) =>
+          m.name === "boxoffice_consumer_messages_total" &&
+          m.labels.group?.endsWith("orders.payments") &&
+          m.labels.outcome === "applied",
       )?.value,
     ).toBeGreaterThanOrEqual(4);
 
@@ -226,13 +288,18 @@ describe("metrics", () => {
           m.labels.outcome === "dead-lettered",
       )?.value ?? 0;
     expect(deadLettered(orders)).toBe(0);
-    const after = await eventually(() => metricsOf(metricsUrl("orders")), (s) => deadLettered(s) > 0);
+    const after = await eventually(
+      () => metricsOf(metricsUrl("orders")),
+      (s) => deadLettered(s) > 0,
+    );
     expect(deadLettered(after)).toBe(1);
     // The partition moved on past it.
     const settled = await eventually(
       () => metricsOf(metricsUrl("orders")),
       (s) => s.filter((m) => m.name === "boxoffice_consumer_lag_events").every((m) => m.value === 0),
     );
-    expect(settled.filter((m) => m.name === "boxoffice_consumer_lag_events").every((m) => m.value === 0)).toBe(true);
+    expect(
+      settled.filter((m) => m.name === "boxoffice_consumer_lag_events").every((m) => m.value === 0),
+    ).toBe(true);
   });
 });

@@ -499,7 +499,10 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
                   const link = linkTo(traceparentHeader(a.message));
                   return link ? [link] : [];
                 }),
-                attributes: { ...this.spanAttributes(topic, partition), "messaging.batch.message_count": run.length },
+                attributes: {
+                  ...this.spanAttributes(topic, partition),
+                  "messaging.batch.message_count": run.length,
+                },
               },
               fn,
             )
@@ -507,53 +510,55 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
       const applied =
         applies.length === 0
           ? nothing
-          : await transact(() => this.options.transaction(async (tx) => {
-              const inserted = await tx.$queryRawUnsafe<Array<{ event_id: string }>>(
-                this.inboxInsertMany,
-                this.options.groupId,
-                topic,
-                partition,
-                applies.map((a) => a.event.eventId),
-                applies.map((a) => a.event.type),
-                applies.map((a) => a.event.aggregateType),
-                applies.map((a) => a.event.aggregateId),
-                applies.map((a) => String(a.event.aggregateVersion)),
-                applies.map((a) => a.message.offset),
-              );
-              // An event id twice in one run (a relay re-send) is new only the first time.
-              const fresh = new Set(inserted.map((r) => r.event_id.toLowerCase()));
-              const done = new Set<RunEntry>();
-              for (const entry of applies) {
-                const id = entry.event.eventId.toLowerCase();
-                if (!fresh.has(id)) continue;
-                fresh.delete(id);
-                const handle = () =>
-                  entry.handler(entry.event, tx, {
-                    groupId: this.options.groupId,
-                    topic,
-                    partition,
-                    offset: entry.message.offset,
-                    attempt: 1,
-                    headers: headersToStrings(entry.message.headers),
-                  });
-                // Each event's handler in its own trace, so what it writes and publishes follows it.
-                if (traced) {
-                  await inSpan(
-                    `process ${topic}`,
-                    {
-                      kind: SpanKind.CONSUMER,
-                      parent: contextOf(traceparentHeader(entry.message)),
-                      attributes: this.messageAttributes(topic, partition, entry.message, entry.event),
-                    },
-                    handle,
-                  );
-                } else {
-                  await handle();
+          : await transact(() =>
+              this.options.transaction(async (tx) => {
+                const inserted = await tx.$queryRawUnsafe<Array<{ event_id: string }>>(
+                  this.inboxInsertMany,
+                  this.options.groupId,
+                  topic,
+                  partition,
+                  applies.map((a) => a.event.eventId),
+                  applies.map((a) => a.event.type),
+                  applies.map((a) => a.event.aggregateType),
+                  applies.map((a) => a.event.aggregateId),
+                  applies.map((a) => String(a.event.aggregateVersion)),
+                  applies.map((a) => a.message.offset),
+                );
+                // An event id twice in one run (a relay re-send) is new only the first time.
+                const fresh = new Set(inserted.map((r) => r.event_id.toLowerCase()));
+                const done = new Set<RunEntry>();
+                for (const entry of applies) {
+                  const id = entry.event.eventId.toLowerCase();
+                  if (!fresh.has(id)) continue;
+                  fresh.delete(id);
+                  const handle = () =>
+                    entry.handler(entry.event, tx, {
+                      groupId: this.options.groupId,
+                      topic,
+                      partition,
+                      offset: entry.message.offset,
+                      attempt: 1,
+                      headers: headersToStrings(entry.message.headers),
+                    });
+                  // Each event's handler in its own trace, so what it writes and publishes follows it.
+                  if (traced) {
+                    await inSpan(
+                      `process ${topic}`,
+                      {
+                        kind: SpanKind.CONSUMER,
+                        parent: contextOf(traceparentHeader(entry.message)),
+                        attributes: this.messageAttributes(topic, partition, entry.message, entry.event),
+                      },
+                      handle,
+                    );
+                  } else {
+                    await handle();
+                  }
+                  done.add(entry);
                 }
-                done.add(entry);
-              }
-              return done;
-            }));
+                return done;
+              }),
+            );
       return run.map((entry): MessageOutcome => {
         if ("skip" in entry) return entry.skip;
         return {

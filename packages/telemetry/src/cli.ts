@@ -17,7 +17,8 @@ const program = new Command()
   .action(async (options: { dir: string; requestId?: string; traceId?: string }) => {
     const spans = await readSpans(options.dir);
     let traceId = options.traceId;
-    if (!traceId && options.requestId) traceId = traceIdWhere(spans, "boxoffice.request_id", options.requestId);
+    if (!traceId && options.requestId)
+      traceId = traceIdWhere(spans, "boxoffice.request_id", options.requestId);
     if (!traceId) {
       const latest = spans
         .filter((s) => s.service === "gateway" && s.attributes["boxoffice.request_id"] !== undefined)

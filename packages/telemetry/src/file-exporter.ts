@@ -37,7 +37,10 @@ export class JsonLinesSpanExporter implements SpanExporter {
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     try {
-      appendFileSync(this.file, spans.map((s) => `${JSON.stringify(spanRecord(this.core, s, this.service))}\n`).join(""));
+      appendFileSync(
+        this.file,
+        spans.map((s) => `${JSON.stringify(spanRecord(this.core, s, this.service))}\n`).join(""),
+      );
       done({ code: this.core.ExportResultCode.SUCCESS });
     } catch (error) {
       done({ code: this.core.ExportResultCode.FAILED, error: error as Error });

@@ -44,20 +44,18 @@ export function startTelemetry(service: string, env: TelemetryEnv = telemetryEnv
   }
   const api = require("@opentelemetry/api") as typeof import("@opentelemetry/api");
   const base = require("@opentelemetry/sdk-trace-base") as typeof import("@opentelemetry/sdk-trace-base");
-  const { AsyncLocalStorageContextManager } = require(
-    "@opentelemetry/context-async-hooks",
-  ) as typeof import("@opentelemetry/context-async-hooks");
+  const { AsyncLocalStorageContextManager } =
+    require("@opentelemetry/context-async-hooks") as typeof import("@opentelemetry/context-async-hooks");
   const core = require("@opentelemetry/core") as typeof import("@opentelemetry/core");
-  const { resourceFromAttributes } = require("@opentelemetry/resources") as typeof import("@opentelemetry/resources");
-  const { PrismaInstrumentation, registerInstrumentations } = require(
-    "@prisma/instrumentation",
-  ) as typeof import("@prisma/instrumentation");
+  const { resourceFromAttributes } =
+    require("@opentelemetry/resources") as typeof import("@opentelemetry/resources");
+  const { PrismaInstrumentation, registerInstrumentations } =
+    require("@prisma/instrumentation") as typeof import("@prisma/instrumentation");
 
   const processors: SpanProcessor[] = [];
   if (env.OTEL_EXPORTER_OTLP_ENDPOINT) {
-    const { OTLPTraceExporter } = require(
-      "@opentelemetry/exporter-trace-otlp-http",
-    ) as typeof import("@opentelemetry/exporter-trace-otlp-http");
+    const { OTLPTraceExporter } =
+      require("@opentelemetry/exporter-trace-otlp-http") as typeof import("@opentelemetry/exporter-trace-otlp-http");
     const url = `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, "")}/v1/traces`;
     processors.push(new base.BatchSpanProcessor(new OTLPTraceExporter({ url }) as SpanExporter));
   }
@@ -87,7 +85,6 @@ export function startTelemetry(service: string, env: TelemetryEnv = telemetryEnv
   };
   return true;
 }
-
 
 /**
  * Flushes and stops tracing (the last shutdown step, CONVENTIONS.md "Start, run, stop"). Spans

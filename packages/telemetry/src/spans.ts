@@ -82,7 +82,9 @@ export function formatTree(roots: SpanNode[]): string {
     const offset = (node.startMs - start).toFixed(1);
     const duration = (node.endMs - node.startMs).toFixed(1);
     const error = node.status === 2 ? "  ERROR" : "";
-    lines.push(`${"  ".repeat(depth)}[${node.service}] ${node.name}  ${duration} ms  (+${offset} ms)${error}`);
+    lines.push(
+      `${"  ".repeat(depth)}[${node.service}] ${node.name}  ${duration} ms  (+${offset} ms)${error}`,
+    );
     for (const child of node.children) walk(child, depth + 1);
   };
   for (const root of roots) walk(root, 0);

@@ -118,7 +118,10 @@ export async function inSpan<T>(
 /** Records `error` on `span` and marks it ERROR (OpenTelemetry "Recording errors"). */
 export function failSpan(span: Span, error: unknown): void {
   span.recordException(error instanceof Error ? error : String(error));
-  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  span.setStatus({
+    code: SpanStatusCode.ERROR,
+    message: error instanceof Error ? error.message : String(error),
+  });
 }
 
 /** `{ trace_id, span_id }` of the active span for log lines (pino `mixin`), `{}` when none. */

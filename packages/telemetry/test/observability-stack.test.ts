@@ -24,14 +24,24 @@ const deployables = Object.entries(base.services)
 
 describe("docker-compose.observability.yml", () => {
   it("points every deployable at the collector, with variables this package reads", () => {
-    expect(deployables.map((d) => d.name).sort()).toEqual(
-      ["accounts", "gateway", "orders", "payments", "storefront", "tickets"],
-    );
+    expect(deployables.map((d) => d.name).sort()).toEqual([
+      "accounts",
+      "gateway",
+      "orders",
+      "payments",
+      "storefront",
+      "tickets",
+    ]);
     const known = Object.keys(telemetryEnvSchema.shape);
     for (const { name } of deployables) {
       const environment = overlay.services[name]?.environment ?? {};
-      expect(Object.keys(environment).filter((k) => !known.includes(k)), name).toEqual([]);
-      expect(telemetryEnvSchema.parse(environment).OTEL_EXPORTER_OTLP_ENDPOINT).toBe("http://otel-collector:4318");
+      expect(
+        Object.keys(environment).filter((k) => !known.includes(k)),
+        name,
+      ).toEqual([]);
+      expect(telemetryEnvSchema.parse(environment).OTEL_EXPORTER_OTLP_ENDPOINT).toBe(
+        "http://otel-collector:4318",
+      );
     }
   });
 
@@ -54,7 +64,9 @@ describe("docker-compose.observability.yml", () => {
     const traces = collector.service.pipelines.traces;
     expect(traces.receivers).toEqual(["otlp"]);
     expect(traces.exporters.map((e) => collector.exporters[e]?.endpoint)).toEqual(["jaeger:4317"]);
-    expect(Object.keys(overlay.services)).toEqual(expect.arrayContaining(["otel-collector", "jaeger", "prometheus", "grafana"]));
+    expect(Object.keys(overlay.services)).toEqual(
+      expect.arrayContaining(["otel-collector", "jaeger", "prometheus", "grafana"]),
+    );
   });
 
   it("Prometheus scrapes /metrics of every deployable on the port it serves", () => {
@@ -76,7 +88,9 @@ describe("the Grafana dashboard", () => {
     };
     const declared = (await registry.getMetricsAsJSON()).map((m) => m.name);
     const names = dashboard.panels.flatMap((p) =>
-      p.targets.flatMap((t) => [...t.expr.matchAll(/\b((?:boxoffice|graphql|http)_[a-z_]+)/g)].map((m) => m[1]!)),
+      p.targets.flatMap((t) =>
+        [...t.expr.matchAll(/\b((?:boxoffice|graphql|http)_[a-z_]+)/g)].map((m) => m[1]!),
+      ),
     );
     const base = (name: string) => name.replace(/_(bucket|count|sum)$/, "");
     expect(names.filter((n) => !declared.includes(base(n)))).toEqual([]);
