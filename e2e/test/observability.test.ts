@@ -16,7 +16,7 @@ import {
 } from "@boxoffice/telemetry/spans";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
-import { eventually, PAY, usePlatform } from "./support/client.ts";
+import { eventually, usePlatform } from "./support/client.ts";
 
 const tracesDir = await mkdtemp(path.join(tmpdir(), "boxoffice-traces-"));
 // payments logs at info so its operation line (with trace_id) is kept.

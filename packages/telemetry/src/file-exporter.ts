@@ -19,7 +19,7 @@ export function spanRecord(core: Core, span: ReadableSpan, service: string): Spa
     startMs: hrTimeToMilliseconds(span.startTime),
     endMs: hrTimeToMilliseconds(span.endTime),
     status: span.status.code,
-    attributes: span.attributes as Record<string, unknown>,
+    attributes: span.attributes,
     links: span.links.map((l) => ({ traceId: l.context.traceId, spanId: l.context.spanId })),
   };
 }

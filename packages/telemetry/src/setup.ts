@@ -16,7 +16,7 @@
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import type { SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import type { SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { telemetryEnv, type TelemetryEnv } from "./env.ts";
 import { JsonLinesSpanExporter } from "./file-exporter.ts";
 import { collectProcessMetrics } from "./metrics.ts";
@@ -57,7 +57,7 @@ export function startTelemetry(service: string, env: TelemetryEnv = telemetryEnv
     const { OTLPTraceExporter } =
       require("@opentelemetry/exporter-trace-otlp-http") as typeof import("@opentelemetry/exporter-trace-otlp-http");
     const url = `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, "")}/v1/traces`;
-    processors.push(new base.BatchSpanProcessor(new OTLPTraceExporter({ url }) as SpanExporter));
+    processors.push(new base.BatchSpanProcessor(new OTLPTraceExporter({ url })));
   }
   if (env.TELEMETRY_TRACES_DIR) {
     mkdirSync(env.TELEMETRY_TRACES_DIR, { recursive: true });
