@@ -18,6 +18,7 @@ import {
   REQUEST_ID_HEADER,
   type Logger,
 } from "@boxoffice/service-kit";
+import { httpTelemetry, injectTraceHeaders, metricsHandler } from "@boxoffice/telemetry";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import cors from "cors";
 import express from "express";
@@ -218,7 +219,9 @@ function isClientContext(context: unknown): context is GatewayContext {
 }
 
 /**
- * Talks to one subgraph: forwards the session and trace headers, and copies every `Set-Cookie`
+ * Talks to one subgraph: forwards the session and trace headers (with tracing on, the `traceparent`
+ * of the gateway's own fetch span replaces the client's, so the subgraph's spans hang under it),
+ * and copies every `Set-Cookie`
  * of the subgraph's response to the client's response unchanged. The fetcher answers with a
  * `Headers` whose `getSetCookie()` returns each cookie separately; joining them (as
  * `get("set-cookie")` does) is ambiguous since `Expires=Wed, 21 Oct …` contains a comma (RFC 6265
@@ -237,6 +240,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       const value = incoming.headers[name];
       if (typeof value === "string") headers.set(name, value);
     }
+    injectTraceHeaders((name, value) => headers.set(name, value));
   }
 
   override didReceiveResponse: RemoteGraphQLDataSource<GatewayContext>["didReceiveResponse"] = ({
@@ -273,7 +277,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // A stalled subgraph must not hold the client's request (and a gateway socket) forever.
   const subgraphs = createSubgraphFetcher({
     timeoutMs: options.subgraphTimeoutMs ?? 10_000,
-    ignoredForDeduplication: [REQUEST_ID_HEADER],
+    // A deduplicated fetch carries the first request's id and trace context.
+    ignoredForDeduplication: [REQUEST_ID_HEADER, "traceparent", "tracestate"],
   });
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
@@ -332,9 +337,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   await apollo.start();
 
+  app.use(httpTelemetry());
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok", service: "gateway" });
   });
+  app.get("/metrics", metricsHandler);
   app.use(
     "/graphql",
     cors<cors.CorsRequest>({ origin: options.corsOrigins, credentials: true }),

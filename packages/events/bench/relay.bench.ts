@@ -18,9 +18,12 @@
  *    behind a second after the last write).
  * Uses DATABASE_URL / KAFKA_BROKERS when set, else starts (or reuses) the local engines. The
  * machine's load is printed first: on a shared machine, compare figures from one run only.
+ * Tracing is off unless OTEL_EXPORTER_OTLP_ENDPOINT or TELEMETRY_TRACES_DIR is set (what tracing
+ * costs: run once with and once without).
  */
 import { loadavg } from "node:os";
 import { up } from "@boxoffice/infra";
+import { startTelemetry } from "@boxoffice/telemetry";
 import pg from "pg";
 import {
   applyIfNewer,
@@ -60,6 +63,7 @@ const percentile = (sorted: number[], p: number) =>
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 const rate = (events: number, millis: number) => Math.round((events * 1000) / millis);
 
+const tracing = startTelemetry("events-bench");
 const endpoints = await up({ report: () => undefined, only: ["postgres", "kafka"] });
 process.env.DATABASE_URL = endpoints.databaseUrl;
 process.env.KAFKA_BROKERS = endpoints.kafkaBrokers.join(",");
@@ -97,6 +101,7 @@ console.log(
     .map((l) => l.toFixed(2))
     .join(" / ")}`,
 );
+console.log(`tracing: ${tracing ? "on" : "off"}`);
 try {
   // 1. Relay drain.
   const aggregates = Array.from({ length: 100 }, (_, i) => `ticket-${i}`);

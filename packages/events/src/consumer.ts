@@ -15,7 +15,25 @@
  * partition and the relay keys by aggregate id, so handlers see each aggregate's events in order;
  * `applyIfNewer` (apply.ts) keeps replicas monotonic even when a replay or a dead-letter re-drive
  * delivers an old event late.
+ *
+ * Tracing (when on): each message is processed inside a CONSUMER span whose parent is the message's
+ * `traceparent` header (the relay's send span), so the inbox insert, the handler's read-model
+ * writes and any event it publishes join the trace of the mutation that started it all. A run
+ * applied in one transaction gets one more span, linked to every trace in it. Metrics:
+ * `boxoffice_consumer_messages_total` by outcome, and at scrape time the lag per partition and the
+ * read model's staleness.
  */
+import {
+  consumerMessages,
+  contextOf,
+  inSpan,
+  linkTo,
+  SpanKind,
+  tracingEnabled,
+  watchConsumer,
+  type Span,
+} from "@boxoffice/telemetry";
+import type { Link } from "@opentelemetry/api";
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from "kafkajs";
 import type { EventEnvelope } from "./envelope.ts";
 import { HEADERS } from "./envelope.ts";
@@ -209,6 +227,7 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
   private readonly progress = new Map<string, PartitionProgress>();
   /** kafkajs' `run()`: settles once the first group join finished (or crashed). */
   private firstJoin: Promise<void> | undefined;
+  private unwatch: (() => void) | undefined;
 
   constructor(private readonly options: ConsumerOptions<D, Tx>) {
     this.logger = options.logger ?? silentLogger;
@@ -344,6 +363,7 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: this.options.fromBeginning ?? true });
     this.current.state = "running";
+    this.unwatch = watchConsumer({ group: this.options.groupId, read: () => this.status().lag });
     this.current.joining = true;
     // kafkajs' run() resolves after the first joinAndSync; a failed join goes through its crash
     // handling (CRASH event, restart unless stopping), so the promise itself rarely rejects.
@@ -382,6 +402,7 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
     this.current.state = "stopping";
     this.current.ready = false;
     this.current.joining = false;
+    this.unwatch?.();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       (this.firstJoin ?? Promise.resolve()).then(() => this.consumer.disconnect()).then(() => false),
@@ -447,7 +468,12 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
           const message = messages[index];
           if (!message) break;
           try {
-            outcomes = [await this.process(topic, partition, message, { heartbeat, isRunning })];
+            const control = { heartbeat, isRunning };
+            outcomes = [
+              tracingEnabled()
+                ? await this.processTraced(topic, partition, message, control)
+                : await this.process(topic, partition, message, control),
+            ];
           } catch (error) {
             if (error instanceof Aborted) break;
             throw error;
@@ -536,43 +562,79 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
   ): Promise<MessageOutcome[] | undefined> {
     const applies = run.flatMap((entry) => ("event" in entry ? [entry] : []));
     const started = performance.now();
+    const traced = tracingEnabled() && applies.length > 0;
     try {
       const nothing = new Set<RunEntry>();
+      const transact = (fn: () => Promise<Set<RunEntry>>) =>
+        traced
+          ? inSpan(
+              `process batch ${topic}`,
+              {
+                kind: SpanKind.CONSUMER,
+                links: applies.flatMap((a): Link[] => {
+                  const link = linkTo(traceparentHeader(a.message));
+                  return link ? [link] : [];
+                }),
+                attributes: {
+                  ...this.spanAttributes(topic, partition),
+                  "messaging.batch.message_count": run.length,
+                },
+              },
+              fn,
+            )
+          : fn();
       const applied =
         applies.length === 0
           ? nothing
-          : await this.options.transaction(async (tx) => {
-              const inserted = await tx.$queryRawUnsafe<Array<{ event_id: string }>>(
-                this.inboxInsertMany,
-                this.options.groupId,
-                topic,
-                partition,
-                applies.map((a) => a.event.eventId),
-                applies.map((a) => a.event.type),
-                applies.map((a) => a.event.aggregateType),
-                applies.map((a) => a.event.aggregateId),
-                applies.map((a) => String(a.event.aggregateVersion)),
-                applies.map((a) => a.message.offset),
-              );
-              // An event id twice in one run (a relay re-send) is new only the first time.
-              const fresh = new Set(inserted.map((r) => r.event_id.toLowerCase()));
-              const done = new Set<RunEntry>();
-              for (const entry of applies) {
-                const id = entry.event.eventId.toLowerCase();
-                if (!fresh.has(id)) continue;
-                fresh.delete(id);
-                await entry.handler(entry.event, tx, {
-                  groupId: this.options.groupId,
+          : await transact(() =>
+              this.options.transaction(async (tx) => {
+                const inserted = await tx.$queryRawUnsafe<Array<{ event_id: string }>>(
+                  this.inboxInsertMany,
+                  this.options.groupId,
                   topic,
                   partition,
-                  offset: entry.message.offset,
-                  attempt: 1,
-                  headers: headersToStrings(entry.message.headers),
-                });
-                done.add(entry);
-              }
-              return done;
-            });
+                  applies.map((a) => a.event.eventId),
+                  applies.map((a) => a.event.type),
+                  applies.map((a) => a.event.aggregateType),
+                  applies.map((a) => a.event.aggregateId),
+                  applies.map((a) => String(a.event.aggregateVersion)),
+                  applies.map((a) => a.message.offset),
+                );
+                // An event id twice in one run (a relay re-send) is new only the first time.
+                const fresh = new Set(inserted.map((r) => r.event_id.toLowerCase()));
+                const done = new Set<RunEntry>();
+                for (const entry of applies) {
+                  const id = entry.event.eventId.toLowerCase();
+                  if (!fresh.has(id)) continue;
+                  fresh.delete(id);
+                  const handle = () =>
+                    entry.handler(entry.event, tx, {
+                      groupId: this.options.groupId,
+                      topic,
+                      partition,
+                      offset: entry.message.offset,
+                      attempt: 1,
+                      headers: headersToStrings(entry.message.headers),
+                    });
+                  // Each event's handler in its own trace, so what it writes and publishes follows it.
+                  if (traced) {
+                    await inSpan(
+                      `process ${topic}`,
+                      {
+                        kind: SpanKind.CONSUMER,
+                        parent: contextOf(traceparentHeader(entry.message)),
+                        attributes: this.messageAttributes(topic, partition, entry.message, entry.event),
+                      },
+                      handle,
+                    );
+                  } else {
+                    await handle();
+                  }
+                  done.add(entry);
+                }
+                return done;
+              }),
+            );
       return run.map((entry): MessageOutcome => {
         if ("skip" in entry) return entry.skip;
         return {
@@ -600,10 +662,59 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
   }
 
   private settle(outcome: MessageOutcome, nextOffset: string): void {
+    consumerMessages.inc({ group: this.options.groupId, topic: outcome.topic, outcome: outcome.kind });
     this.current.counts[outcome.kind] += 1;
     this.current.positions[`${outcome.topic}/${outcome.partition}`] = nextOffset;
     this.current.lastSettledAt = new Date().toISOString();
     this.options.onOutcome?.(outcome);
+  }
+
+  /** OpenTelemetry messaging attributes of this consumer on `topic`/`partition`. */
+  private spanAttributes(topic: string, partition: number): Record<string, string | number> {
+    return {
+      "messaging.system": "kafka",
+      "messaging.operation.type": "process",
+      "messaging.destination.name": topic,
+      "messaging.destination.partition.id": String(partition),
+      "messaging.consumer.group.name": this.options.groupId,
+    };
+  }
+
+  private messageAttributes(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    event?: EventEnvelope,
+  ): Record<string, string | number> {
+    return {
+      ...this.spanAttributes(topic, partition),
+      "messaging.kafka.offset": message.offset,
+      ...(event ? { "boxoffice.event_type": event.type, "boxoffice.event_id": event.eventId } : {}),
+    };
+  }
+
+  /** `process` inside a CONSUMER span continuing the message's trace. */
+  private processTraced(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    control: { heartbeat: () => Promise<void>; isRunning: () => boolean },
+  ): Promise<MessageOutcome> {
+    return inSpan(
+      `process ${topic}`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: contextOf(traceparentHeader(message)),
+        attributes: this.messageAttributes(topic, partition, message),
+      },
+      async (span: Span | undefined) => {
+        const outcome = await this.process(topic, partition, message, control);
+        span?.setAttribute("boxoffice.outcome", outcome.kind);
+        if (outcome.type) span?.setAttribute("boxoffice.event_type", outcome.type);
+        if (outcome.eventId) span?.setAttribute("boxoffice.event_id", outcome.eventId);
+        return outcome;
+      },
+    );
   }
 
   private async process(
@@ -755,6 +866,13 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
     });
     return { ...base, ...ids, kind: "dead-lettered", attempts, error: errorMessage(error) };
   }
+}
+
+/** The message's W3C `traceparent` header, if any. */
+function traceparentHeader(message: KafkaMessage): string | undefined {
+  const value = message.headers?.[HEADERS.traceparent];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first?.toString();
 }
 
 /** Kafka headers as strings (first value of repeated headers). */

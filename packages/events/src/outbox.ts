@@ -4,6 +4,7 @@
  * The event exists if and only if the state change commits: there is no second write to Kafka that
  * could fail or be lost after the commit. The relay (relay.ts) moves committed rows to Kafka.
  */
+import { currentTraceparent } from "@boxoffice/telemetry";
 import { v7 as uuidv7 } from "uuid";
 import { envelopeHeaders, type EventEnvelope } from "./envelope.ts";
 import { InvalidEventError } from "./errors.ts";
@@ -74,6 +75,9 @@ export function createPublisher<D extends AnyEventDefinition>(options: Publisher
         : typeof d.occurredAt === "string"
           ? d.occurredAt
           : d.occurredAt.toISOString();
+    // The trace of the request (or consumed event) that causes this event travels with it: the relay
+    // sends long after this context is gone (README "Tracing").
+    const traceparent = d.traceparent ?? currentTraceparent();
     const envelope: EventEnvelope = {
       eventId: d.eventId ?? uuidv7(),
       type: d.type,
@@ -83,7 +87,7 @@ export function createPublisher<D extends AnyEventDefinition>(options: Publisher
       aggregateVersion: d.aggregateVersion,
       occurredAt,
       producer,
-      ...(d.traceparent ? { traceparent: d.traceparent } : {}),
+      ...(traceparent ? { traceparent } : {}),
       data,
     };
     // Round-trip through the decoder: whatever a consumer would reject is rejected here, before it

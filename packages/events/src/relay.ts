@@ -20,7 +20,28 @@
  *   can never wedge it.
  * - Wake-up: LISTEN on `boxoffice_event_outbox` (the outbox trigger NOTIFYs at commit) with a
  *   polling fallback, so a lost notification or a broken listener costs at most one poll interval.
+ *
+ * Tracing (when on): each row is sent inside a PRODUCER span whose parent is the `traceparent`
+ * stored with the event, so the send belongs to the trace of the request that caused it, and that
+ * span's `traceparent` replaces the stored one in the Kafka headers; the batch is one more span,
+ * linked to every trace it carries. Metrics: `boxoffice_relay_published_total`,
+ * `boxoffice_relay_failed_batches_total`, and at scrape time the backlog and the age of the oldest
+ * unpublished row.
  */
+import {
+  contextOf,
+  failSpan,
+  linkTo,
+  relayFailures,
+  relayPublished,
+  SpanKind,
+  traceparentOf,
+  tracer,
+  tracingEnabled,
+  watchOutbox,
+  type Span,
+} from "@boxoffice/telemetry";
+import { ROOT_CONTEXT, trace, type Link } from "@opentelemetry/api";
 import type { Kafka, Message, Producer } from "kafkajs";
 import pg from "pg";
 import { FaultInjector, type FaultInjection } from "./fault.ts";
@@ -109,6 +130,7 @@ export class OutboxRelay {
   private listenerRetry: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
   private woken = false;
+  private unwatch: (() => void) | undefined;
   private current: RelayStatus = {
     state: "idle",
     ready: false,
@@ -154,6 +176,7 @@ export class OutboxRelay {
     this.current.state = "running";
     this.current.ready = true;
     await this.connectListener();
+    this.unwatch = watchOutbox({ schema: this.options.schema, read: () => this.backlog() });
     this.pruneTimer = setInterval(() => void this.prune(), this.pruneIntervalMs);
     this.pruneTimer.unref();
     this.loopDone = this.loop();
@@ -172,6 +195,7 @@ export class OutboxRelay {
     }
     this.current.state = "stopping";
     this.current.ready = false;
+    this.unwatch?.();
     this.signal();
     clearInterval(this.pruneTimer);
     clearTimeout(this.listenerRetry);
@@ -279,13 +303,88 @@ export class OutboxRelay {
     }
   }
 
+  /**
+   * Unpublished rows and the age of the oldest in seconds, for `/metrics` (a partial-index scan of
+   * `event_outbox_pending_idx`).
+   */
+  async backlog(): Promise<{ backlog: number; oldestAgeSeconds: number }> {
+    const result = await this.pool.query<{ backlog: number; age: number }>(
+      `SELECT count(*)::int AS backlog, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS age
+       FROM event_outbox WHERE published_at IS NULL`,
+    );
+    const row = result.rows[0];
+    return { backlog: row?.backlog ?? 0, oldestAgeSeconds: row?.age ?? 0 };
+  }
+
   private async send(rows: OutboxRow[]): Promise<void> {
+    const spans: Span[] = [];
+    const batch = tracingEnabled() ? this.batchSpan(rows) : undefined;
     const byTopic = new Map<string, Message[]>();
     for (const row of rows) {
       const messages = byTopic.get(row.topic) ?? [];
-      messages.push({ key: row.message_key, value: row.payload, headers: row.headers });
+      const headers = batch ? this.traceRow(row, batch, spans) : row.headers;
+      messages.push({ key: row.message_key, value: row.payload, headers });
       byTopic.set(row.topic, messages);
     }
+    try {
+      await this.sendMessages(byTopic);
+    } catch (error) {
+      for (const span of [...spans, ...(batch ? [batch] : [])]) failSpan(span, error);
+      throw error;
+    } finally {
+      for (const span of spans) span.end();
+      batch?.end();
+    }
+  }
+
+  /** The span of a whole batch: its own trace, linked to every trace whose events it carries. */
+  private batchSpan(rows: OutboxRow[]): Span {
+    const links = rows.flatMap((row): Link[] => {
+      const link = linkTo(row.headers.traceparent);
+      return link ? [link] : [];
+    });
+    return tracer().startSpan(
+      "outbox relay batch",
+      {
+        kind: SpanKind.INTERNAL,
+        links,
+        attributes: {
+          "boxoffice.component": "relay",
+          "db.namespace": this.options.schema,
+          "messaging.batch.message_count": rows.length,
+        },
+      },
+      ROOT_CONTEXT,
+    );
+  }
+
+  /** The row's PRODUCER span (child of the stored trace context) and headers carrying it. */
+  private traceRow(row: OutboxRow, batch: Span, spans: Span[]): Record<string, string> {
+    const stored = row.headers.traceparent;
+    const parent = stored ? contextOf(stored) : trace.setSpan(ROOT_CONTEXT, batch);
+    const span = tracer().startSpan(
+      `publish ${row.topic}`,
+      {
+        kind: SpanKind.PRODUCER,
+        links: [{ context: batch.spanContext() }],
+        attributes: {
+          "boxoffice.component": "relay",
+          "messaging.system": "kafka",
+          "messaging.operation.type": "send",
+          "messaging.destination.name": row.topic,
+          "messaging.kafka.message.key": row.message_key,
+          "boxoffice.event_type": row.headers["event-type"] ?? "",
+          "boxoffice.event_id": row.headers["event-id"] ?? "",
+        },
+      },
+      parent,
+    );
+    spans.push(span);
+    const traceparent = traceparentOf(span);
+    return traceparent ? { ...row.headers, traceparent } : row.headers;
+  }
+
+  private async sendMessages(byTopic: Map<string, Message[]>): Promise<void> {
     if (!this.producer) {
       const producer = createEventProducer(this.options.kafka);
       await producer.connect();
@@ -322,6 +421,7 @@ export class OutboxRelay {
         this.current.consecutiveFailures = 0;
         this.current.degraded = false;
         if (published > 0) {
+          relayPublished.inc({ schema: this.options.schema }, published);
           this.current.publishedTotal += published;
           this.current.lastPublishedAt = new Date().toISOString();
         }
@@ -336,6 +436,7 @@ export class OutboxRelay {
 
   private async onFailure(error: unknown): Promise<void> {
     const message = errorMessage(error);
+    relayFailures.inc({ schema: this.options.schema });
     this.current.consecutiveFailures += 1;
     this.current.degraded = true;
     this.current.lastError = message;

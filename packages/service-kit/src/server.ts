@@ -5,6 +5,7 @@ import { ApolloServer, type ApolloServerPlugin, type BaseContext } from "@apollo
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { expressMiddleware } from "@as-integrations/express5";
+import { httpTelemetry, metricsHandler, shutdownTelemetry } from "@boxoffice/telemetry";
 import express, { type Express, type Request, type Response } from "express";
 import type { GraphQLSchema } from "graphql";
 import type { Logger } from "pino";
@@ -84,8 +85,10 @@ export interface RunningService {
 
 /**
  * Starts an Apollo Server subgraph on Express 5 with `/healthz` (alive: 200 while the process
- * serves HTTP) and `/readyz` (200 when no readiness check answers not ready, else 503; the body is
- * `{ status, notReady: [names], degraded: [names] }`). Errors are masked (`maskErrors`), stack traces are never sent, the landing page
+ * serves HTTP), `/readyz` (200 when no readiness check answers not ready, else 503; the body is
+ * `{ status, notReady: [names], degraded: [names] }`) and `/metrics` (Prometheus text format: this
+ * process's metrics, see `@boxoffice/telemetry`). Every request is timed and, with tracing on,
+ * traced. Errors are masked (`maskErrors`), stack traces are never sent, the landing page
  * is off (developers use Sandbox on the gateway), JSON bodies are capped at 100 kB.
  *
  * @throws when the port cannot be bound (the caller's `runMain` exits 1).
@@ -114,6 +117,7 @@ export async function startService<TContext extends BaseContext>(
   });
   await apollo.start();
 
+  app.use(httpTelemetry());
   app.use((req, res, next) => {
     const incoming = req.header(REQUEST_ID_HEADER);
     const requestId = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -143,6 +147,7 @@ export async function startService<TContext extends BaseContext>(
       .status(notReady.length ? 503 : 200)
       .json({ status: notReady.length ? "not ready" : "ready", notReady, degraded });
   });
+  app.get("/metrics", metricsHandler);
   options.routes?.(app);
   app.use(
     "/graphql",
@@ -187,9 +192,9 @@ export async function startService<TContext extends BaseContext>(
 }
 
 /**
- * Stops `service` on SIGTERM or SIGINT within `deadlineMs` (default 15 s) and exits: 0 after a
- * clean shutdown, 1 when a step failed or the deadline passed (an orchestrator then knows the
- * drain was cut short).
+ * Stops `service` on SIGTERM or SIGINT within `deadlineMs` (default 15 s), flushes telemetry (spans
+ * still buffered for export) and exits: 0 after a clean shutdown, 1 when a step failed or the
+ * deadline passed (an orchestrator then knows the drain was cut short).
  */
 export function stopOnSignals(
   service: Pick<RunningService, "stop">,
@@ -204,10 +209,10 @@ export function stopOnSignals(
     }, deadlineMs);
     timer.unref();
     service.stop().then(
-      () => process.exit(0),
+      () => shutdownTelemetry().then(() => process.exit(0)),
       (error: unknown) => {
         logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
+        return shutdownTelemetry().then(() => process.exit(1));
       },
     );
   };

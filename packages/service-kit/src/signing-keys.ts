@@ -26,6 +26,7 @@ import {
   type SqlExecutor,
   quoteIdentifier,
 } from "@boxoffice/events";
+import { signingKeysPublished, signingKeysRefreshed } from "@boxoffice/telemetry";
 import { localReplicaConsumer, type LocalReplicaOptions } from "./local-replica.ts";
 import { createPollingLoop } from "./polling-loop.ts";
 
@@ -106,6 +107,8 @@ export function createSigningKeyReplica<Tx extends SqlExecutor>(
       published: rows.filter((row) => row.status === "PUBLISHED").map(jwkOf),
       retired: rows.filter((row) => row.status !== "PUBLISHED").map((row) => row.kid),
     });
+    signingKeysRefreshed.set(Date.now() / 1000);
+    signingKeysPublished.set(keyStore.size());
     if (changed) {
       logger.info("signing keys reloaded", {
         published: keyStore.size(),
