@@ -293,7 +293,7 @@ describe("fault matrix through the gateway", { timeout: 180_000 }, () => {
       expect(served.outcome, `${name} answers ${probe.name} within 10 s of its restart`).toBe("full");
       await restarting;
       // Its consumers join in the background (/readyz lists them as degraded until then).
-      const readyz = platform.subgraphUrl(name).replace(/\/graphql$/, "/readyz");
+      const readyz = world.platform.subgraphUrl(name).replace(/\/graphql$/, "/readyz");
       await eventually(
         async () => ((await (await fetch(readyz)).json()) as { degraded: string[] }).degraded,
         (degraded) => degraded.length === 0,

@@ -5,6 +5,7 @@
  * subgraph's `src/env.ts` adds only its own variables.
  */
 import { z } from "zod";
+import { subgraphDeclaration } from "@boxoffice/topology";
 import { envFields, kafkaSecurityIssues, type KafkaSecurityEnv } from "./env.ts";
 
 /** `<NAME>_PORT` and `<NAME>_HOST` of subgraph `name` (e.g. `TICKETS_PORT`, `TICKETS_HOST`). */
@@ -54,7 +55,9 @@ const verifyingFields = {
   /** `aud` of session tokens: the accounts subgraph's AUTH_AUDIENCE. */
   AUTH_AUDIENCE: z.string().min(1).default("boxoffice"),
   /** The accounts subgraph's JWKS (https, or http on a loopback host or with AUTH_JWKS_ALLOW_INSECURE_HTTP). */
-  AUTH_JWKS_URL: z.url().default("http://127.0.0.1:4001/.well-known/jwks.json"),
+  AUTH_JWKS_URL: z
+    .url()
+    .default(`http://127.0.0.1:${subgraphDeclaration("accounts").port}/.well-known/jwks.json`),
   /**
    * Allow AUTH_JWKS_URL over plain http to a non-loopback host, e.g. `http://accounts:4001` inside a
    * private compose or cluster network. Off by default: over plain http anyone on the path can swap
@@ -81,22 +84,19 @@ const verifyingFields = {
 
 /**
  * The zod schema of subgraph `name`'s environment: the fields every subgraph shares (`NODE_ENV`,
- * `LOG_LEVEL`, `<NAME>_PORT` (default `defaultPort`; 0 = any free port), `<NAME>_HOST` (default
+ * `LOG_LEVEL`, `<NAME>_PORT` (default: its port in the topology, packages/topology/topology.json; 0 = any free port), `<NAME>_HOST` (default
  * 127.0.0.1; containers set 0.0.0.0), `DATABASE_URL`, `KAFKA_*`, `GATEWAY_SHARED_SECRET`) plus
  * `shape`, refined together: the Kafka security combination (`kafkaSecurityIssues`),
  * GATEWAY_SHARED_SECRET required in production, AUTH_INSECURE_DEV_COOKIES (when `shape` has it)
  * refused in production. Chain `.superRefine` for rules of the subgraph's own.
  *
  * @param name lower-case subgraph name, e.g. `tickets` (its variables are `TICKETS_PORT`, `TICKETS_HOST`).
+ * @throws TopologyError when `name` is not declared in the topology.
  */
-export function subgraphEnv<N extends string, S extends z.ZodRawShape>(
-  name: N,
-  defaultPort: number,
-  shape: S,
-) {
+export function subgraphEnv<N extends string, S extends z.ZodRawShape>(name: N, shape: S) {
   const upper = name.toUpperCase();
   const listen = {
-    [`${upper}_PORT`]: envFields.port(defaultPort),
+    [`${upper}_PORT`]: envFields.port(subgraphDeclaration(name).port),
     [`${upper}_HOST`]: z.string().default("127.0.0.1"),
   } as SubgraphListenFields<N>;
   return z.object({ ...commonFields, ...listen, ...shape }).superRefine((parsed, ctx) => {
@@ -125,8 +125,7 @@ export function subgraphEnv<N extends string, S extends z.ZodRawShape>(
  */
 export function verifyingSubgraphEnv<N extends string, S extends z.ZodRawShape = Record<never, never>>(
   name: N,
-  defaultPort: number,
   shape: S = {} as S,
 ) {
-  return subgraphEnv(name, defaultPort, { ...verifyingFields, ...shape });
+  return subgraphEnv(name, { ...verifyingFields, ...shape });
 }

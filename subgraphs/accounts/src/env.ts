@@ -13,7 +13,7 @@ const jsonArray = z.string().transform((s, ctx) => {
 });
 
 /** Every subgraph's variables (service-kit's subgraph-env.ts), plus the issuer's own. */
-const schema = subgraphEnv("accounts", 4001, {
+const schema = subgraphEnv("accounts", {
   /** `iss` of session tokens; every subgraph's verifier expects the same value. */
   AUTH_ISSUER: z.string().min(1).default("boxoffice-accounts"),
   /** `aud` of session tokens. */

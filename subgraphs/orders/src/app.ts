@@ -79,7 +79,9 @@ export async function startOrders(
       const workers: Record<string, OrderExpirationWorker> =
         (options.expirationWorker ?? true) ? { "order expiration worker": expiration } : {};
       // Read-your-writes (`waitFor` arguments): the consumer groups whose read models the queries read.
-      const consistency = new ReadYourWrites(prisma, [tickets, payments], { timeoutMs: env.CONSISTENCY_WAIT_MS });
+      const consistency = new ReadYourWrites(prisma, [tickets, payments], {
+        timeoutMs: env.CONSISTENCY_WAIT_MS,
+      });
       return {
         services,
         tickets,

@@ -2,7 +2,7 @@ import { loadEnv, verifyingSubgraphEnv } from "@boxoffice/service-kit";
 import { z } from "zod";
 
 /** Every subgraph's variables and the session-verifying ones (service-kit's subgraph-env.ts), plus its own. */
-const schema = verifyingSubgraphEnv("orders", 4003, {
+const schema = verifyingSubgraphEnv("orders", {
   /** How long a PENDING order reserves its ticket before the expiration worker cancels it, in seconds (1 s to 24 h). */
   ORDER_EXPIRATION_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   /**

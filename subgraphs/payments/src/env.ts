@@ -2,7 +2,7 @@ import { loadEnv, verifyingSubgraphEnv } from "@boxoffice/service-kit";
 import { z } from "zod";
 
 /** Every subgraph's variables and the session-verifying ones (service-kit's subgraph-env.ts), plus its own. */
-const schema = verifyingSubgraphEnv("payments", 4004, {
+const schema = verifyingSubgraphEnv("payments", {
   /**
    * The payment provider. Only the built-in deterministic `sandbox` exists (src/providers/sandbox.ts);
    * it never moves money, so it is refused in production.

@@ -2,7 +2,7 @@ import { loadEnv, verifyingSubgraphEnv } from "@boxoffice/service-kit";
 import type { z } from "zod";
 
 /** Every subgraph's variables and the session-verifying ones (service-kit's subgraph-env.ts); nothing of its own. */
-const schema = verifyingSubgraphEnv("storefront", 4005);
+const schema = verifyingSubgraphEnv("storefront");
 
 export type StorefrontEnv = z.infer<typeof schema>;
 

@@ -2,7 +2,7 @@ import { loadEnv, verifyingSubgraphEnv } from "@boxoffice/service-kit";
 import type { z } from "zod";
 
 /** Every subgraph's variables and the session-verifying ones (service-kit's subgraph-env.ts); nothing of its own. */
-const schema = verifyingSubgraphEnv("tickets", 4002);
+const schema = verifyingSubgraphEnv("tickets");
 
 export type TicketsEnv = z.infer<typeof schema>;
 
