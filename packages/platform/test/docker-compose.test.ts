@@ -8,14 +8,9 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import {
-  GATEWAY_PORT,
-  portVariable,
-  SUBGRAPH_DECLARATIONS,
-  SUBGRAPH_NAMES,
-  subgraphUrlVariable,
-} from "@boxoffice/topology";
+import { GATEWAY_PORT, portVariable, SUBGRAPH_DECLARATIONS, subgraphUrlVariable } from "@boxoffice/topology";
 import { describe, expect, it } from "vitest";
+import { schemaKeys } from "./support/env-keys.ts";
 import { parse } from "yaml";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -46,12 +41,6 @@ const deployables = [
  * The variable names a service's zod env schema declares (its src/env.ts, the only reader of
  * process.env); the gateway's SUBGRAPH_URL_<NAME> fields are derived from the topology.
  */
-function schemaKeys(dir: string): string[] {
-  const source = readFileSync(path.join(ROOT, dir, "src", "env.ts"), "utf8");
-  const derived = dir === "gateway" ? SUBGRAPH_NAMES.map(subgraphUrlVariable) : [];
-  return [...[...source.matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!), ...derived];
-}
-
 /** Runs the service's own env validation on `env` in a child process; resolves to the parsed config. */
 async function validate(dir: string, env: Record<string, string>): Promise<Record<string, unknown>> {
   const source = readFileSync(path.join(ROOT, dir, "src", "env.ts"), "utf8");
@@ -91,7 +80,7 @@ describe("docker-compose.yml", () => {
       const environment = Object.fromEntries(
         Object.entries(services[name]?.environment ?? {}).map(([k, v]) => [k, String(v)]),
       );
-      const known = schemaKeys(dir);
+      const known = schemaKeys(ROOT, dir);
       expect(
         Object.keys(environment).filter((k) => !known.includes(k)),
         "variables the service does not read",

@@ -24,6 +24,7 @@ import {
   subgraphUrlVariable,
 } from "@boxoffice/topology";
 import { beforeAll, describe, expect, it } from "vitest";
+import { schemaKeys } from "./support/env-keys.ts";
 import { kustomize, podContainers, type Manifest } from "./support/kustomize.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -94,12 +95,6 @@ function resolvedEnv(manifests: Manifest[], container: Container): Record<string
  * The variable names a service's zod env schema declares (its src/env.ts); the gateway's
  * SUBGRAPH_URL_<NAME> fields are derived from the topology.
  */
-function schemaKeys(dir: string): string[] {
-  const source = readFileSync(path.join(ROOT, dir, "src", "env.ts"), "utf8");
-  const derived = dir === "gateway" ? SUBGRAPH_NAMES.map(subgraphUrlVariable) : [];
-  return [...[...source.matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!), ...derived];
-}
-
 type Parsed = { ok: true; value: Record<string, unknown> } | { ok: false; error: string };
 
 /**
@@ -220,7 +215,7 @@ describe.each(OVERLAYS)("deploy/kubernetes/overlays/%s", (overlay) => {
     "$name: every variable is one its env schema declares, and accepts",
     ({ name, dir, port }) => {
       const env = resolvedEnv(manifests, mainContainer(find(manifests, "Deployment", name)));
-      const known = schemaKeys(dir);
+      const known = schemaKeys(ROOT, dir);
       expect(
         Object.keys(env).filter((k) => !known.includes(k)),
         "variables the service does not read",

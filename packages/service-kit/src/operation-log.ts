@@ -38,7 +38,8 @@ export function operationLogPlugin<TContext extends BaseContext>(
             seconds,
           );
           for (const error of ctx.errors ?? []) {
-            const code = error.extensions.code;
+            // Typed GraphQLError, but the gateway also lists a subgraph's raw network error (no extensions).
+            const code = (error.extensions as Record<string, unknown> | undefined)?.code;
             const label = typeof code === "string" ? code : "INTERNAL_SERVER_ERROR";
             graphqlErrors.inc({ operation_name: operationName, code: label });
             if (label === "RATE_LIMITED") rateLimitRefusals.inc({ operation_name: operationName });

@@ -10,7 +10,11 @@ import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { createMigratedDatabase, graphqlRequest } from "./testing.ts";
+import { randomBytes } from "node:crypto";
+import { createKafka, type BoxofficeEventDefinition, type EventRegistry } from "@boxoffice/events";
+import { ownTopics, testRegistry } from "@boxoffice/events/testing";
+import pg from "pg";
+import { createMigratedDatabase, graphqlRequest, type GraphQLBody, type TestDatabase } from "./testing.ts";
 
 /**
  * A vitest global setup that starts the accounts subgraph in `accountsDir` (`tsx src/main.ts`) on a
@@ -172,4 +176,93 @@ export async function waitUntil(
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return performance.now() - start;
+}
+
+/** What a subgraph's test harness starts its app with, and cleans up after (see {@link subgraphTestBed}). */
+export interface SubgraphTestBed {
+  /** Random hex id of this test file's bed (topic prefix `<letter><id>`, consumer groups `<name>-test-<id>`). */
+  id: string;
+  db: TestDatabase;
+  /** Topics of this bed's own (prefixed), except the aggregates in `keep`, which stay on the real topics. */
+  registry: EventRegistry<BoxofficeEventDefinition>;
+  /** Consumer-group namespace to start the app with. */
+  namespace: string;
+  /**
+   * Environment for the subgraph's env loader: `NODE_ENV=test`, `DATABASE_URL` (the bed's database),
+   * `KAFKA_BROKERS`, `<NAME>_PORT=0` (any free port) and `AUTH_JWKS_URL` (the real accounts process).
+   */
+  env: Record<string, string>;
+  /** Runs one query on the bed's database (2 pooled connections); returns the rows. */
+  sql: <T extends Record<string, unknown>>(text: string, values?: unknown[]) => Promise<T[]>;
+  /** Registers an app (the first, a replica, a restart) for `stop()`; returns it. */
+  track: <A extends { stop(): Promise<void> }>(app: A) => A;
+  /** Stops every tracked app, then drops the database and deletes the bed's own topics. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * The common part of every subgraph's test harness: a copy of its migrated database
+ * (`createMigratedDatabase`), topics of its own (`testRegistry`, tests run in parallel and in any
+ * order), a consumer-group namespace, the environment that points its session verification at the
+ * real accounts process of `accountsGlobalSetup`, and the clean-up. The harness adds its own
+ * variables and starts the app: `bed.track(await startX(xEnv({ ...bed.env, … }), logger, { registry:
+ * bed.registry, consumerGroupNamespace: bed.namespace }))`.
+ *
+ * @param name the subgraph (`tickets`): its database prefix, port variable and group namespace.
+ * @param dir the subgraph's folder (its prisma/migrations are applied to the template).
+ * @param keep aggregates whose events stay on the real topics (default: accounts' `user`, `session`,
+ *   `signing-key`, which the real accounts process publishes).
+ * @throws when PostgreSQL or the accounts process is not there (global setup missing).
+ */
+export async function subgraphTestBed(
+  name: string,
+  dir: string,
+  keep: Parameters<typeof testRegistry>[1] = ["user", "session", "signing-key"],
+): Promise<SubgraphTestBed> {
+  const id = randomBytes(5).toString("hex");
+  const prefix = `${name[0]}${id}`;
+  const db = await createMigratedDatabase(`${name}_test`, dir);
+  const registry = testRegistry(prefix, keep);
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  const apps: Array<{ stop(): Promise<void> }> = [];
+  return {
+    id,
+    db,
+    registry,
+    namespace: `${name}-test-${id}`,
+    env: {
+      NODE_ENV: "test",
+      DATABASE_URL: db.url,
+      KAFKA_BROKERS: kafkaBrokers().join(","),
+      [`${name.toUpperCase()}_PORT`]: "0",
+      AUTH_JWKS_URL: accountsUrl().replace(/\/graphql$/, "/.well-known/jwks.json"),
+    },
+    async sql<T extends Record<string, unknown>>(text: string, values: unknown[] = []) {
+      return (await pool.query<T>(text, values)).rows;
+    },
+    track(app) {
+      apps.push(app);
+      return app;
+    },
+    async stop() {
+      // stop() of an app its test already stopped is a no-op in service-kit.
+      await Promise.all(apps.map((app) => app.stop()));
+      await pool.end();
+      await db.drop();
+      const admin = createKafka({ clientId: `${name}-test`, brokers: kafkaBrokers() }).admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: ownTopics(registry, prefix) }).catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
+}
+
+/** A GraphQL request to a subgraph at `url`, as `user` (bearer token) when given. */
+export function gqlAs(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  user?: Pick<TestUser, "token">,
+): Promise<{ res: Response; body: GraphQLBody }> {
+  return graphqlRequest(url, query, variables, user ? bearer(user) : {});
 }

@@ -5,7 +5,7 @@
  * Kafka as the tickets and payments subgraphs would (envelopes built and validated with the shared
  * registry), so the orders consumers run exactly as in production.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import path from "node:path";
 import {
   createKafka,
@@ -14,23 +14,19 @@ import {
   type EventEnvelope,
   type EventRegistry,
 } from "@boxoffice/events";
-import { deliverEvents, ownTopics, produceEvents, testRegistry } from "@boxoffice/events/testing";
+import { deliverEvents, produceEvents } from "@boxoffice/events/testing";
 import { createLogger } from "@boxoffice/service-kit";
-import {
-  createMigratedDatabase,
-  graphqlRequest,
-  type GraphQLBody,
-  type TestDatabase,
-} from "@boxoffice/service-kit/testing";
-import pg from "pg";
+import type { GraphQLBody, TestDatabase } from "@boxoffice/service-kit/testing";
 import { startOrders, type OrdersApp } from "../../src/app.ts";
 import { ordersEnv, type OrdersEnv } from "../../src/env.ts";
 import {
   accountsUrl,
   bearer,
+  gqlAs,
   kafkaBrokers,
   signOut,
   signUp,
+  subgraphTestBed,
   waitUntil,
   type TestUser,
 } from "@boxoffice/service-kit/testing-accounts";
@@ -68,15 +64,9 @@ export interface HarnessOptions {
 
 /** Starts an orders subgraph for one test file. */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const id = randomBytes(5).toString("hex");
-  const db = await createMigratedDatabase("orders_test", ORDERS_DIR);
-  const registry = testRegistry(`o${id}`, ["user", "session", "signing-key"]);
+  const bed = await subgraphTestBed("orders", ORDERS_DIR);
   const env = ordersEnv({
-    NODE_ENV: "test",
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS,
-    ORDERS_PORT: "0",
-    AUTH_JWKS_URL: accountsUrl().replace(/\/graphql$/, "/.well-known/jwks.json"),
+    ...bed.env,
     ...(options.expirationSeconds ? { ORDER_EXPIRATION_SECONDS: String(options.expirationSeconds) } : {}),
     ...(options.expirationPollMs ? { ORDER_EXPIRATION_POLL_MS: String(options.expirationPollMs) } : {}),
     // Tests of other rules place many orders per buyer; fair-inventory.test.ts sets these itself.
@@ -85,52 +75,35 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     // Tests of expiry mean expiresAt itself; the grace period has its own test.
     ORDER_EXPIRATION_GRACE_SECONDS: String(options.expirationGraceSeconds ?? 0),
   });
-  const namespace = `orders-test-${id}`;
-  const replicas: OrdersApp[] = [];
-  const startReplica = async (replica: { expirationWorker?: boolean } = {}) => {
-    const app = await startOrders(env, createLogger("orders", "silent"), {
-      registry,
-      consumerGroupNamespace: namespace,
-      expirationWorker: replica.expirationWorker ?? true,
-    });
-    replicas.push(app);
-    return app;
-  };
+  const startReplica = async (replica: { expirationWorker?: boolean } = {}) =>
+    bed.track(
+      await startOrders(env, createLogger("orders", "silent"), {
+        registry: bed.registry,
+        consumerGroupNamespace: bed.namespace,
+        expirationWorker: replica.expirationWorker ?? true,
+      }),
+    );
   const app = await startReplica({ expirationWorker: options.expirationWorker ?? true });
-  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  const topics = ownTopics(registry, `o${id}`);
   return {
     app,
     url: app.service.url,
-    db,
+    db: bed.db,
     env,
-    registry,
+    registry: bed.registry,
     startReplica,
-    async sql<T extends Record<string, unknown>>(text: string, values: unknown[] = []) {
-      return (await pool.query<T>(text, values)).rows;
-    },
-    async stop() {
-      // stop() of a replica already stopped by its test is a no-op in service-kit.
-      await Promise.all(replicas.map((r) => r.stop()));
-      await pool.end();
-      await db.drop();
-      const kafka = createKafka({ clientId: "orders-test", brokers: kafkaBrokers() });
-      const admin = kafka.admin();
-      await admin.connect();
-      await admin.deleteTopics({ topics }).catch(() => undefined);
-      await admin.disconnect();
-    },
+    sql: bed.sql,
+    stop: bed.stop,
   };
 }
 
 /** A GraphQL request to the orders subgraph, optionally as `user`. */
-export async function gql(
+export function gql(
   harness: Harness,
   query: string,
   variables: Record<string, unknown> = {},
   user?: TestUser,
 ): Promise<{ res: Response; body: GraphQLBody }> {
-  return graphqlRequest(harness.url, query, variables, user ? bearer(user) : {});
+  return gqlAs(harness.url, query, variables, user);
 }
 
 export const ORDER_FIELDS =

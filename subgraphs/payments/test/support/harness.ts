@@ -8,7 +8,7 @@
  * (the only thing outside Boxoffice): `harness.network` can lose the response of a charge the
  * sandbox made, or hold a call until the test releases it.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import path from "node:path";
 import {
   createKafka,
@@ -17,15 +17,9 @@ import {
   type EventEnvelope,
   type EventRegistry,
 } from "@boxoffice/events";
-import { deliverEvents, ownTopics, testRegistry } from "@boxoffice/events/testing";
+import { deliverEvents } from "@boxoffice/events/testing";
 import { createLogger } from "@boxoffice/service-kit";
-import {
-  createMigratedDatabase,
-  graphqlRequest,
-  type GraphQLBody,
-  type TestDatabase,
-} from "@boxoffice/service-kit/testing";
-import pg from "pg";
+import type { GraphQLBody, TestDatabase } from "@boxoffice/service-kit/testing";
 import { startPayments, type PaymentsApp } from "../../src/app.ts";
 import { paymentsEnv } from "../../src/env.ts";
 import { TransientProviderError, type PaymentProvider } from "../../src/providers/payment-provider.ts";
@@ -33,9 +27,11 @@ import { createSandboxProvider, type SandboxProvider } from "../../src/providers
 import {
   accountsUrl,
   bearer,
+  gqlAs,
   kafkaBrokers,
   signOut,
   signUp,
+  subgraphTestBed,
   waitUntil,
   type TestUser,
 } from "@boxoffice/service-kit/testing-accounts";
@@ -101,63 +97,46 @@ function networkDouble(sandbox: SandboxProvider, network: NetworkFaults): Paymen
 
 /** Starts a payments subgraph for one test file. */
 export async function startHarness(): Promise<Harness> {
-  const id = randomBytes(5).toString("hex");
-  const db = await createMigratedDatabase("payments_test", PAYMENTS_DIR);
-  const registry = testRegistry(`p${id}`, ["user", "session", "signing-key"]);
+  const bed = await subgraphTestBed("payments", PAYMENTS_DIR);
   const queries: string[] = [];
   const env = paymentsEnv({
-    NODE_ENV: "test",
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS,
-    PAYMENTS_PORT: "0",
+    ...bed.env,
     // The reconciler polls once at start; tests call `app.reconciliation.runOnce()` when they need it.
     PAYMENTS_RECONCILE_POLL_MS: "600000",
-    AUTH_JWKS_URL: accountsUrl().replace(/\/graphql$/, "/.well-known/jwks.json"),
   });
   const sandbox = createSandboxProvider();
   const network: NetworkFaults = { loseResponses: 0, holdNext: null, failRefunds: 0 };
-  const app = await startPayments(env, createLogger("payments", "silent"), {
-    onQuery: (sql) => queries.push(sql),
-    registry,
-    consumerGroupNamespace: `payments-test-${id}`,
-    provider: networkDouble(sandbox, network),
-    attemptLeaseMs: TEST_ATTEMPT_LEASE_MS,
-    abandonAfterMs: TEST_ABANDON_AFTER_MS,
-  });
-  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  const topics = ownTopics(registry, `p${id}`);
+  const app = bed.track(
+    await startPayments(env, createLogger("payments", "silent"), {
+      onQuery: (sql) => queries.push(sql),
+      registry: bed.registry,
+      consumerGroupNamespace: bed.namespace,
+      provider: networkDouble(sandbox, network),
+      attemptLeaseMs: TEST_ATTEMPT_LEASE_MS,
+      abandonAfterMs: TEST_ABANDON_AFTER_MS,
+    }),
+  );
   return {
     app,
     url: app.service.url,
-    db,
-    registry,
+    db: bed.db,
+    registry: bed.registry,
     sandbox,
     network,
     queries,
-    async sql<T extends Record<string, unknown>>(text: string, values: unknown[] = []) {
-      return (await pool.query<T>(text, values)).rows;
-    },
-    async stop() {
-      await app.stop();
-      await pool.end();
-      await db.drop();
-      const kafka = createKafka({ clientId: "payments-test", brokers: kafkaBrokers() });
-      const admin = kafka.admin();
-      await admin.connect();
-      await admin.deleteTopics({ topics }).catch(() => undefined);
-      await admin.disconnect();
-    },
+    sql: bed.sql,
+    stop: bed.stop,
   };
 }
 
 /** A GraphQL request to the payments subgraph, optionally as `user`. */
-export async function gql(
+export function gql(
   harness: Harness,
   query: string,
   variables: Record<string, unknown> = {},
   user?: TestUser,
 ): Promise<{ res: Response; body: GraphQLBody }> {
-  return graphqlRequest(harness.url, query, variables, user ? bearer(user) : {});
+  return gqlAs(harness.url, query, variables, user);
 }
 
 /** The order fields a test chooses; the rest get defaults (8 500 EUR, expiring in 10 minutes). */

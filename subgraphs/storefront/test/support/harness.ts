@@ -5,7 +5,6 @@
  * to Kafka as the owning subgraphs would (envelopes built and validated with the shared registry), so
  * the read-model consumer runs exactly as in production.
  */
-import { randomBytes } from "node:crypto";
 import path from "node:path";
 import {
   createKafka,
@@ -14,23 +13,19 @@ import {
   type EventEnvelope,
   type EventRegistry,
 } from "@boxoffice/events";
-import { deliverEvents, ownTopics, testRegistry } from "@boxoffice/events/testing";
+import { deliverEvents } from "@boxoffice/events/testing";
 import { createLogger } from "@boxoffice/service-kit";
-import {
-  createMigratedDatabase,
-  graphqlRequest,
-  type GraphQLBody,
-  type TestDatabase,
-} from "@boxoffice/service-kit/testing";
-import pg from "pg";
+import type { GraphQLBody, TestDatabase } from "@boxoffice/service-kit/testing";
 import { startStorefront, type StorefrontApp } from "../../src/app.ts";
 import { storefrontEnv, type StorefrontEnv } from "../../src/env.ts";
 import {
   accountsUrl,
   bearer,
+  gqlAs,
   kafkaBrokers,
   signOut,
   signUp,
+  subgraphTestBed,
   waitUntil,
   type TestUser,
 } from "@boxoffice/service-kit/testing-accounts";
@@ -57,35 +52,26 @@ export interface Harness {
 
 /** Starts a storefront subgraph for one test file. */
 export async function startHarness(): Promise<Harness> {
-  const id = randomBytes(5).toString("hex");
-  const db = await createMigratedDatabase("storefront_test", STOREFRONT_DIR);
   // Users on a private topic (the rebuild test replays it whole); sessions on the real one, where
   // the real accounts process publishes `session.revoked`.
-  const registry = testRegistry(`s${id}`, ["session", "signing-key"]);
-  const env = storefrontEnv({
-    NODE_ENV: "test",
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS,
-    STOREFRONT_PORT: "0",
-    AUTH_JWKS_URL: accountsUrl().replace(/\/graphql$/, "/.well-known/jwks.json"),
-  });
-  const namespace = `storefront-test-${id}`;
-  const start = (readModelGroupId?: string) =>
-    startStorefront(env, createLogger("storefront", "silent"), {
-      registry,
-      consumerGroupNamespace: namespace,
-      ...(readModelGroupId ? { readModelGroupId } : {}),
-    });
+  const bed = await subgraphTestBed("storefront", STOREFRONT_DIR, ["session", "signing-key"]);
+  const env = storefrontEnv(bed.env);
+  const start = async (readModelGroupId?: string) =>
+    bed.track(
+      await startStorefront(env, createLogger("storefront", "silent"), {
+        registry: bed.registry,
+        consumerGroupNamespace: bed.namespace,
+        ...(readModelGroupId ? { readModelGroupId } : {}),
+      }),
+    );
   const harness: Harness = {
     app: await start(),
     url: "",
-    db,
+    db: bed.db,
     env,
-    registry,
-    namespace,
-    async sql<T extends Record<string, unknown>>(text: string, values: unknown[] = []) {
-      return (await pool.query<T>(text, values)).rows;
-    },
+    registry: bed.registry,
+    namespace: bed.namespace,
+    sql: bed.sql,
     async stopApp() {
       await harness.app.stop();
     },
@@ -94,31 +80,20 @@ export async function startHarness(): Promise<Harness> {
       harness.url = harness.app.service.url;
       return harness.app;
     },
-    async stop() {
-      // stop() of an app already stopped is a no-op in service-kit.
-      await harness.app.stop();
-      await pool.end();
-      await db.drop();
-      const kafka = createKafka({ clientId: "storefront-test", brokers: kafkaBrokers() });
-      const admin = kafka.admin();
-      await admin.connect();
-      await admin.deleteTopics({ topics: ownTopics(registry, `s${id}`) }).catch(() => undefined);
-      await admin.disconnect();
-    },
+    stop: bed.stop,
   };
-  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   harness.url = harness.app.service.url;
   return harness;
 }
 
 /** A GraphQL request to the storefront subgraph, optionally as `user`. */
-export async function gql(
+export function gql(
   harness: Harness,
   query: string,
   variables: Record<string, unknown> = {},
   user?: TestUser,
 ): Promise<{ res: Response; body: GraphQLBody }> {
-  return graphqlRequest(harness.url, query, variables, user ? bearer(user) : {});
+  return gqlAs(harness.url, query, variables, user);
 }
 
 const publisherFor = (harness: Harness, producer: string) =>

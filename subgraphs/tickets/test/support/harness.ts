@@ -4,7 +4,7 @@
  * process from accounts.global-setup.ts. Session events stay on accounts' real topic, because the
  * real accounts process publishes there.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import path from "node:path";
 import {
   createKafka,
@@ -13,23 +13,19 @@ import {
   type EventEnvelope,
   type EventRegistry,
 } from "@boxoffice/events";
-import { deliverEvents, ownTopics, testRegistry } from "@boxoffice/events/testing";
+import { deliverEvents } from "@boxoffice/events/testing";
 import { createLogger } from "@boxoffice/service-kit";
-import {
-  createMigratedDatabase,
-  graphqlRequest,
-  type GraphQLBody,
-  type TestDatabase,
-} from "@boxoffice/service-kit/testing";
-import pg from "pg";
+import type { GraphQLBody, TestDatabase } from "@boxoffice/service-kit/testing";
 import { startTickets, type TicketsApp } from "../../src/app.ts";
 import { ticketsEnv } from "../../src/env.ts";
 import {
   accountsUrl,
   bearer,
+  gqlAs,
   kafkaBrokers,
   signOut,
   signUp,
+  subgraphTestBed,
   waitUntil,
   type TestUser,
 } from "@boxoffice/service-kit/testing-accounts";
@@ -51,54 +47,34 @@ export interface Harness {
 
 /** Starts a tickets subgraph for one test file. */
 export async function startHarness(): Promise<Harness> {
-  const id = randomBytes(5).toString("hex");
-  const db = await createMigratedDatabase("tickets_test", TICKETS_DIR);
-  const registry = testRegistry(`t${id}`, ["user", "session", "signing-key"]);
+  const bed = await subgraphTestBed("tickets", TICKETS_DIR);
   const queries: string[] = [];
-  const env = ticketsEnv({
-    NODE_ENV: "test",
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS,
-    TICKETS_PORT: "0",
-    AUTH_JWKS_URL: accountsUrl().replace(/\/graphql$/, "/.well-known/jwks.json"),
-  });
-  const app = await startTickets(env, createLogger("tickets", "silent"), {
-    onQuery: (sql) => queries.push(sql),
-    registry,
-    consumerGroupNamespace: `tickets-test-${id}`,
-  });
-  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  const topics = ownTopics(registry, `t${id}`);
+  const app = bed.track(
+    await startTickets(ticketsEnv(bed.env), createLogger("tickets", "silent"), {
+      onQuery: (sql) => queries.push(sql),
+      registry: bed.registry,
+      consumerGroupNamespace: bed.namespace,
+    }),
+  );
   return {
     app,
     url: app.service.url,
-    db,
-    registry,
+    db: bed.db,
+    registry: bed.registry,
     queries,
-    async sql<T extends Record<string, unknown>>(text: string, values: unknown[] = []) {
-      return (await pool.query<T>(text, values)).rows;
-    },
-    async stop() {
-      await app.stop();
-      await pool.end();
-      await db.drop();
-      const kafka = createKafka({ clientId: "tickets-test", brokers: kafkaBrokers() });
-      const admin = kafka.admin();
-      await admin.connect();
-      await admin.deleteTopics({ topics }).catch(() => undefined);
-      await admin.disconnect();
-    },
+    sql: bed.sql,
+    stop: bed.stop,
   };
 }
 
 /** A GraphQL request to the tickets subgraph, optionally as `user`. */
-export async function gql(
+export function gql(
   harness: Harness,
   query: string,
   variables: Record<string, unknown> = {},
   user?: TestUser,
 ): Promise<{ res: Response; body: GraphQLBody }> {
-  return graphqlRequest(harness.url, query, variables, user ? bearer(user) : {});
+  return gqlAs(harness.url, query, variables, user);
 }
 
 export const TICKET_FIELDS = "id title priceMinor currency status version seller { id }";
