@@ -204,11 +204,14 @@ describe("sign-in throttling (NIST SP 800-63B §5.2.2)", () => {
     const ownerAddress = newAddress();
     const attacker = newAddress();
     const victim = await signUpFrom(ownerAddress, "victim");
+    // Counted before the wrong passwords: after the 4th the wait is 1 s, and settling takes ≥ 500 ms,
+    // which on a busy machine let the wait pass before the 5th attempt. A failed sign-in writes only
+    // the rate limiter's counters, which rowCounts leaves out.
+    const before = await settledCounts();
     for (let i = 0; i < 4; i += 1) {
       const { body } = await gqlFrom(attacker, SIGN_IN, { e: victim.email, p: `guess number ${i}` });
       expect(body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
     }
-    const before = await settledCounts();
     const throttled = await gqlFrom(attacker, SIGN_IN, { e: victim.email, p: "guess number 5" });
     expect(throttled.res.status).toBe(429);
     expect(throttled.res.headers.get("retry-after")).toBe("1");
