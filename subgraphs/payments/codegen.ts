@@ -1,22 +1,8 @@
-import type { CodegenConfig } from "@graphql-codegen/cli";
+import { subgraphCodegen } from "@boxoffice/service-kit/codegen";
 
-// Resolver types from src/schema.graphql (graphql-codegen, typescript-resolvers with Federation).
-const config: CodegenConfig = {
-  schema: "src/schema.graphql",
-  generates: {
-    "src/generated/graphql.ts": {
-      plugins: ["typescript", "typescript-resolvers"],
-      config: {
-        federation: true,
-        useIndexSignature: true,
-        contextType: "../context.ts#PaymentsContext",
-        mappers: { Payment: "./prisma/client.ts#Payment as PaymentModel" },
-        scalars: { ConsistencyToken: "string" },
-        useTypeImports: true,
-        enumsAsTypes: true,
-        avoidOptionals: { field: true, inputValue: false },
-      },
-    },
-  },
-};
-export default config;
+// Resolver types from src/schema.graphql (graphql-codegen; the shared settings in service-kit).
+export default subgraphCodegen({
+  context: "PaymentsContext",
+  mappers: { Payment: "./prisma/client.ts#Payment as PaymentModel" },
+  scalars: { ConsistencyToken: "string" },
+});

@@ -3,10 +3,9 @@
  * pay, poll until an event has travelled; plus read-only SQL for what a client cannot see (row counts).
  */
 import { chmod, mkdtemp, rm } from "node:fs/promises";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { down, up } from "@boxoffice/infra";
+import { down, freePortPair, up } from "@boxoffice/infra";
 import { startPlatform, type Platform, type PlatformOptions } from "@boxoffice/platform";
 import { graphqlRequest } from "@boxoffice/service-kit/testing";
 import pg from "pg";
@@ -147,22 +146,6 @@ export interface OwnBroker {
   stop: () => Promise<void>;
   /** Starts it again on the same ports and data; resolves once it answers. */
   start: () => Promise<void>;
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/** Two consecutive free ports (broker and controller), from 30000-49999. */
-async function freePortPair(): Promise<number> {
-  for (;;) {
-    const port = 30_000 + Math.floor(Math.random() * 20_000);
-    if ((await portFree(port)) && (await portFree(port + 1))) return port;
-  }
 }
 
 /**

@@ -1,8 +1,7 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { down, up } from "@boxoffice/infra";
+import { down, freePortPair, up } from "@boxoffice/infra";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -28,22 +27,6 @@ import {
 } from "./helpers.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/** A port p with p and p+1 free (client and controller listeners of the private broker). */
-async function freePortPair(): Promise<number> {
-  for (;;) {
-    const port = 30_000 + Math.floor(Math.random() * 20_000);
-    if ((await portFree(port)) && (await portFree(port + 1))) return port;
-  }
-}
 
 /**
  * The broker is stopped for 20 s while the service keeps writing. Uses a private broker (the shared
