@@ -1,8 +1,9 @@
 /**
- * Writes a new subgraph folder from `template/` and registers it in the topology
- * (packages/topology/topology.json): the whole of `pnpm new:subgraph NAME`. Nothing else outside
- * `subgraphs/<name>/` is written; `pnpm install` afterwards links the new package (and records it in
- * pnpm-lock.yaml).
+ * Writes a new subgraph folder from `template/`, registers it in the topology
+ * (packages/topology/topology.json) and in the deployment files (docker-compose.yml,
+ * deploy/kubernetes, the README's diagram and port ranges; see deployment.ts): the whole of
+ * `pnpm new:subgraph NAME`. Nothing else outside `subgraphs/<name>/` is written; `pnpm install`
+ * afterwards links the new package (and records it in pnpm-lock.yaml).
  */
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
@@ -10,6 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadTopology, SUBGRAPH_NAME, withSubgraph, type SubgraphDeclaration } from "@boxoffice/topology";
 import { format, getFileInfo, resolveConfig } from "prettier";
+import { registerDeployment } from "./deployment.ts";
 
 const TEMPLATE = fileURLToPath(new URL("../template", import.meta.url));
 
@@ -29,7 +31,7 @@ export interface NewSubgraphOptions {
 
 export interface NewSubgraphResult {
   declaration: SubgraphDeclaration;
-  /** Every file written, relative to the root (the folder's files, then topology.json). */
+  /** Every file written, relative to the root (the folder's files, topology.json, the deployment files). */
   written: string[];
 }
 
@@ -59,10 +61,13 @@ async function formatted(file: string, text: string): Promise<string> {
 /**
  * Generates `subgraphs/<name>/` (package.json, Prisma schema and first migration in its own
  * PostgreSQL schema, env.ts, app.ts, main.ts, schema.graphql with one entity, resolvers, vitest config
- * and a passing test) and adds the subgraph to topology.json on the next free port.
+ * and a passing test), adds the subgraph to topology.json on the next free port, and writes it into
+ * the deployment files (deployment.ts).
  *
  * @throws Error when the name is invalid, taken in the topology or its folder exists, or the entity
- *   name is not PascalCase; TopologyError when topology.json itself is invalid.
+ *   name is not PascalCase; TopologyError when topology.json itself is invalid; DeploymentFileError
+ *   when a deployment file lacks the line an edit is anchored on (the subgraph folder is written by
+ *   then, topology.json is not).
  */
 export async function newSubgraph(options: NewSubgraphOptions): Promise<NewSubgraphResult> {
   const root = path.resolve(options.root ?? REPOSITORY_ROOT);
@@ -77,7 +82,8 @@ export async function newSubgraph(options: NewSubgraphOptions): Promise<NewSubgr
   const dir = path.join(root, "subgraphs", name);
   if (existsSync(dir)) throw new Error(`subgraphs/${name} exists already`);
   const topologyFile = path.join(root, "packages", "topology", "topology.json");
-  const { topology, added } = withSubgraph(loadTopology(topologyFile), { name });
+  const previous = loadTopology(topologyFile);
+  const { topology, added } = withSubgraph(previous, { name });
 
   const entityLower = entity[0]!.toLowerCase() + entity.slice(1);
   const stamp = (options.now ?? new Date()).toISOString().replace(/\D/g, "").slice(0, 14);
@@ -103,7 +109,15 @@ export async function newSubgraph(options: NewSubgraphOptions): Promise<NewSubgr
     await writeFile(target, await formatted(target, fill(await readFile(source, "utf8"))));
     written.push(path.relative(root, target));
   }
+  // The deployment files first: an anchor missing there throws before the topology names a subgraph
+  // that compose and Kubernetes do not have.
+  const deployment = await registerDeployment(root, {
+    name,
+    port: added.port,
+    gatewayPort: previous.gateway.port,
+    previousPorts: previous.subgraphs.map((s) => s.port),
+  });
   await writeFile(topologyFile, await formatted(topologyFile, JSON.stringify(topology, null, 2)));
-  written.push(path.relative(root, topologyFile));
+  written.push(path.relative(root, topologyFile), ...deployment);
   return { declaration: added, written };
 }

@@ -1,9 +1,10 @@
 /**
  * The proof that `pnpm new:subgraph` is the whole checklist: in a copy of this checkout (the files git
- * tracks or would track), generate a subgraph, and check that nothing but its folder and topology.json
- * changed; then `pnpm install`, its `generate`, the gateway's compose step (the supergraph now has
- * it), its own generated test, and a real start: the subgraph's `src/main.ts` answers /readyz, and the
- * gateway's `src/main.ts` over the composed supergraph serves a query of its entity.
+ * tracks or would track), generate a subgraph, and check that nothing but its folder, topology.json
+ * and the deployment files changed; then `pnpm install`, its `generate`, the gateway's compose step
+ * (the supergraph now has it), its own generated test, the compose, Kubernetes and README checks, and
+ * a real start: the subgraph's `src/main.ts` answers /readyz, and the gateway's `src/main.ts` over the
+ * composed supergraph serves a query of its entity.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -116,14 +117,27 @@ describe("pnpm new:subgraph", () => {
     }
     const { declaration, written } = await newSubgraph({ name: NAME, root: copy });
 
-    // Nothing outside subgraphs/<name>/ but topology.json: every other file of the copy is unchanged.
-    const outside = written.filter((f) => !f.startsWith(`subgraphs/${NAME}/`));
-    expect(outside).toEqual(["packages/topology/topology.json"]);
+    // Outside subgraphs/<name>/ only topology.json and the deployment files that cannot read it (their
+    // tests below check them against it); every other file of the copy is unchanged.
+    const deploymentFiles = [
+      "README.md",
+      "deploy/kubernetes/base/gateway.yaml",
+      "deploy/kubernetes/base/kustomization.yaml",
+      "deploy/kubernetes/base/secrets.yaml",
+      "deploy/kubernetes/overlays/local/kustomization.yaml",
+      "deploy/kubernetes/overlays/local/secrets.yaml",
+      "deploy/kubernetes/overlays/production/kustomization.yaml",
+      "docker-compose.yml",
+    ];
+    const outside = written.filter((f) => !f.startsWith(`subgraphs/${NAME}/`)).sort();
+    expect(outside).toEqual(
+      [...deploymentFiles, `deploy/kubernetes/base/${NAME}.yaml`, "packages/topology/topology.json"].sort(),
+    );
     const changed: string[] = [];
     for (const [file, text] of before) {
       if ((await readFile(path.join(copy, file), "utf8").catch(() => "")) !== text) changed.push(file);
     }
-    expect(changed).toEqual(["packages/topology/topology.json"]);
+    expect(changed.sort()).toEqual([...deploymentFiles, "packages/topology/topology.json"].sort());
     const topology = JSON.parse(
       await readFile(path.join(copy, "packages/topology/topology.json"), "utf8"),
     ) as {
@@ -160,8 +174,12 @@ describe("pnpm new:subgraph", () => {
     );
     expect(supergraph).toMatch(/type Probe\b[^{]*@join__type\(graph: PROBES, key: "id"\)/);
 
-    // Its own generated test passes (on this run's PostgreSQL and Kafka).
-    run(path.join(copy, "node_modules", ".bin", "vitest"), ["run", "--project", NAME], copy);
+    // Its own generated test passes (on this run's PostgreSQL and Kafka), and the deployment files'
+    // checks against the topology pass with it: compose, both Kubernetes overlays, the README.
+    const vitest = path.join(copy, "node_modules", ".bin", "vitest");
+    run(vitest, ["run", "--project", NAME], copy);
+    run(vitest, ["run", "--project", "platform", "docker-compose.test.ts", "kubernetes.test.ts"], copy);
+    run(vitest, ["run", "--project", "topology", "readme.test.ts"], copy);
 
     // Started as a deployable: migrations, src/main.ts, /readyz; then the gateway over the supergraph.
     db = await createMigratedDatabase("new_subgraph_test", path.join(copy, "subgraphs", NAME));
