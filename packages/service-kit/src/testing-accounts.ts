@@ -14,6 +14,7 @@ import { randomBytes } from "node:crypto";
 import { createKafka, type BoxofficeEventDefinition, type EventRegistry } from "@boxoffice/events";
 import { ownTopics, testRegistry } from "@boxoffice/events/testing";
 import pg from "pg";
+import { createLogger } from "./logger.ts";
 import { createMigratedDatabase, graphqlRequest, type GraphQLBody, type TestDatabase } from "./testing.ts";
 
 /**
@@ -255,6 +256,15 @@ export async function subgraphTestBed(
       await admin.disconnect();
     },
   };
+}
+
+/**
+ * The logger a subgraph test harness gives its app: silent, unless `TEST_LOG_LEVEL` (a pino level:
+ * `error`, `warn`, `info`, `debug`) is set — e.g. `TEST_LOG_LEVEL=error npx vitest run --project orders`
+ * to see the cause of an INTERNAL_SERVER_ERROR a test met (its logs go to the test's stdout).
+ */
+export function testLogger(service: string) {
+  return createLogger(service, process.env.TEST_LOG_LEVEL ?? "silent");
 }
 
 /** A GraphQL request to a subgraph at `url`, as `user` (bearer token) when given. */

@@ -139,7 +139,20 @@ export async function createMigratedDatabase(prefix: string, subgraphDir: string
   return {
     url: databaseUrl(name),
     drop: () =>
-      withAdmin(async (admin) => void (await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))),
+      withAdmin(async (admin) => {
+        // Connections the test's apps just closed can still be on their way out; FORCE would terminate
+        // them mid-close and a client that is ending reports that as an unhandled 'error' event
+        // ("terminating connection due to administrator command"). Give them up to 5 s, then force.
+        for (let i = 0; i < 50; i += 1) {
+          const { rows } = await admin.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1",
+            [name],
+          );
+          if ((rows[0]?.n ?? 0) === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      }),
   };
 }
 

@@ -15,7 +15,6 @@ import {
   type EventRegistry,
 } from "@boxoffice/events";
 import { deliverEvents, produceEvents } from "@boxoffice/events/testing";
-import { createLogger } from "@boxoffice/service-kit";
 import type { GraphQLBody, TestDatabase } from "@boxoffice/service-kit/testing";
 import { startOrders, type OrdersApp } from "../../src/app.ts";
 import { ordersEnv, type OrdersEnv } from "../../src/env.ts";
@@ -27,6 +26,7 @@ import {
   signOut,
   signUp,
   subgraphTestBed,
+  testLogger,
   waitUntil,
   type TestUser,
 } from "@boxoffice/service-kit/testing-accounts";
@@ -77,7 +77,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   const startReplica = async (replica: { expirationWorker?: boolean } = {}) =>
     bed.track(
-      await startOrders(env, createLogger("orders", "silent"), {
+      await startOrders(env, testLogger("orders"), {
         registry: bed.registry,
         consumerGroupNamespace: bed.namespace,
         expirationWorker: replica.expirationWorker ?? true,

@@ -18,7 +18,6 @@ import {
   type EventRegistry,
 } from "@boxoffice/events";
 import { deliverEvents } from "@boxoffice/events/testing";
-import { createLogger } from "@boxoffice/service-kit";
 import type { GraphQLBody, TestDatabase } from "@boxoffice/service-kit/testing";
 import { startPayments, type PaymentsApp } from "../../src/app.ts";
 import { paymentsEnv } from "../../src/env.ts";
@@ -32,6 +31,7 @@ import {
   signOut,
   signUp,
   subgraphTestBed,
+  testLogger,
   waitUntil,
   type TestUser,
 } from "@boxoffice/service-kit/testing-accounts";
@@ -107,7 +107,7 @@ export async function startHarness(): Promise<Harness> {
   const sandbox = createSandboxProvider();
   const network: NetworkFaults = { loseResponses: 0, holdNext: null, failRefunds: 0 };
   const app = bed.track(
-    await startPayments(env, createLogger("payments", "silent"), {
+    await startPayments(env, testLogger("payments"), {
       onQuery: (sql) => queries.push(sql),
       registry: bed.registry,
       consumerGroupNamespace: bed.namespace,

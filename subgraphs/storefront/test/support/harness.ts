@@ -14,7 +14,6 @@ import {
   type EventRegistry,
 } from "@boxoffice/events";
 import { deliverEvents } from "@boxoffice/events/testing";
-import { createLogger } from "@boxoffice/service-kit";
 import type { GraphQLBody, TestDatabase } from "@boxoffice/service-kit/testing";
 import { startStorefront, type StorefrontApp } from "../../src/app.ts";
 import { storefrontEnv, type StorefrontEnv } from "../../src/env.ts";
@@ -26,6 +25,7 @@ import {
   signOut,
   signUp,
   subgraphTestBed,
+  testLogger,
   waitUntil,
   type TestUser,
 } from "@boxoffice/service-kit/testing-accounts";
@@ -58,7 +58,7 @@ export async function startHarness(): Promise<Harness> {
   const env = storefrontEnv(bed.env);
   const start = async (readModelGroupId?: string) =>
     bed.track(
-      await startStorefront(env, createLogger("storefront", "silent"), {
+      await startStorefront(env, testLogger("storefront"), {
         registry: bed.registry,
         consumerGroupNamespace: bed.namespace,
         ...(readModelGroupId ? { readModelGroupId } : {}),

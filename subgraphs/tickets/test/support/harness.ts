@@ -14,7 +14,6 @@ import {
   type EventRegistry,
 } from "@boxoffice/events";
 import { deliverEvents } from "@boxoffice/events/testing";
-import { createLogger } from "@boxoffice/service-kit";
 import type { GraphQLBody, TestDatabase } from "@boxoffice/service-kit/testing";
 import { startTickets, type TicketsApp } from "../../src/app.ts";
 import { ticketsEnv } from "../../src/env.ts";
@@ -26,6 +25,7 @@ import {
   signOut,
   signUp,
   subgraphTestBed,
+  testLogger,
   waitUntil,
   type TestUser,
 } from "@boxoffice/service-kit/testing-accounts";
@@ -50,7 +50,7 @@ export async function startHarness(): Promise<Harness> {
   const bed = await subgraphTestBed("tickets", TICKETS_DIR);
   const queries: string[] = [];
   const app = bed.track(
-    await startTickets(ticketsEnv(bed.env), createLogger("tickets", "silent"), {
+    await startTickets(ticketsEnv(bed.env), testLogger("tickets"), {
       onQuery: (sql) => queries.push(sql),
       registry: bed.registry,
       consumerGroupNamespace: bed.namespace,
