@@ -263,14 +263,15 @@ try {
     return sustained;
   };
   // The highest rate of the rising steps that was sustained; a step that is not ends the climb.
+  const steps = [200, 1000, ...MAX_RATES];
   let highest = 0;
-  for (const r of [200, 1000, ...MAX_RATES]) {
+  for (const r of steps) {
     const sustained = await runAt(r);
     if (sustained) highest = r;
     else if (r >= 1000) break;
   }
   console.log(
-    `highest sustained rate tried: ${highest > 0 ? `${highest} events/s` : "none"} (steps: ${[200, 1000, ...MAX_RATES].join(", ")})`,
+    `highest sustained rate tried: ${highest > 0 ? `${highest} events/s` : "none"} (steps: ${steps.join(", ")})`,
   );
   console.log(
     `load average (1/5/15 min): ${loadavg()

@@ -5,7 +5,7 @@ import net from "node:net";
  * Racy by nature (another process may take the port a moment later); for tests and tools that start
  * a private engine on a port of their own.
  */
-export function portFree(port: number): Promise<boolean> {
+function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.once("error", () => resolve(false));
