@@ -4,10 +4,12 @@
  * would, then wait until the consumer has settled every one" — written once here instead of in every
  * subgraph's test harness.
  */
+import { randomUUID } from "node:crypto";
 import type { Kafka } from "kafkajs";
 import { boxofficeRegistry, type BoxofficeEventDefinition } from "./contracts.ts";
 import { envelopeHeaders, type EventEnvelope } from "./envelope.ts";
 import { ACKS_ALL, createEventProducer } from "./kafka.ts";
+import { createPublisher } from "./outbox.ts";
 import type { EventRegistry } from "./registry.ts";
 
 type Aggregate = BoxofficeEventDefinition["aggregateType"];
@@ -112,4 +114,172 @@ export async function deliverEvents(
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Event builders: envelopes as the owning subgraph publishes them, validated by the contracts
+// (`createPublisher().createEnvelope`), for tests of the subgraphs that consume them. Each takes
+// only what a test means to choose; the rest gets a plausible default.
+// ---------------------------------------------------------------------------------------------
+
+const publisherOf = (producer: string) => createPublisher({ registry: boxofficeRegistry, producer });
+
+/** A ticket's state as the tickets subgraph publishes it. Defaults: AVAILABLE, 8 500 EUR, a title. */
+export interface TicketSpec {
+  ticketId: string;
+  sellerId: string;
+  /** The aggregate version, ≥ 1; also `data.version`. */
+  version: number;
+  status?: "AVAILABLE" | "RESERVED" | "SOLD";
+  title?: string;
+  priceMinor?: number;
+  currency?: string;
+  occurredAt?: Date;
+}
+
+/**
+ * `ticket.created` at version 1, `ticket.updated` at later versions, producer `tickets-test`.
+ *
+ * @throws InvalidEventError when the spec breaks the contract (e.g. version < 1, a bad currency).
+ */
+export function ticketEvent(ticket: TicketSpec): EventEnvelope {
+  const common = {
+    schemaVersion: 1,
+    aggregateId: ticket.ticketId,
+    aggregateVersion: ticket.version,
+    data: {
+      ticketId: ticket.ticketId,
+      title: ticket.title ?? "Radiohead, 12 June, Standing",
+      priceMinor: ticket.priceMinor ?? 8_500,
+      currency: ticket.currency ?? "EUR",
+      sellerId: ticket.sellerId,
+      status: ticket.status ?? "AVAILABLE",
+      version: ticket.version,
+    },
+    ...(ticket.occurredAt ? { occurredAt: ticket.occurredAt } : {}),
+  } as const;
+  const publisher = publisherOf("tickets-test");
+  return ticket.version === 1
+    ? publisher.createEnvelope({ type: "ticket.created", ...common })
+    : publisher.createEnvelope({ type: "ticket.updated", ...common });
+}
+
+/**
+ * An order's state as the orders subgraph publishes it; the event type follows `status`.
+ * Defaults: a random ticket and buyer, 8 500 EUR, expiring 10 minutes from now.
+ */
+export interface OrderSpec {
+  orderId: string;
+  /** The aggregate version, ≥ 1; also `data.version`. */
+  version: number;
+  status: "PENDING" | "CANCELLED" | "COMPLETED";
+  ticketId?: string;
+  buyerId?: string;
+  amountMinor?: number;
+  currency?: string;
+  /** ISO 8601 date-time. */
+  expiresAt?: string;
+  occurredAt?: Date;
+}
+
+/**
+ * `order.created` (PENDING), `order.cancelled` (CANCELLED) or `order.completed` (COMPLETED),
+ * producer `orders-test`.
+ *
+ * @throws InvalidEventError when the spec breaks the contract.
+ */
+export function orderEvent(order: OrderSpec): EventEnvelope {
+  const data = {
+    orderId: order.orderId,
+    ticketId: order.ticketId ?? randomUUID(),
+    buyerId: order.buyerId ?? randomUUID(),
+    amountMinor: order.amountMinor ?? 8_500,
+    currency: order.currency ?? "EUR",
+    expiresAt: order.expiresAt ?? new Date(Date.now() + 600_000).toISOString(),
+    version: order.version,
+  };
+  const common = {
+    schemaVersion: 1,
+    aggregateId: order.orderId,
+    aggregateVersion: order.version,
+    ...(order.occurredAt ? { occurredAt: order.occurredAt } : {}),
+  } as const;
+  const publisher = publisherOf("orders-test");
+  switch (order.status) {
+    case "PENDING":
+      return publisher.createEnvelope({
+        type: "order.created",
+        ...common,
+        data: { ...data, status: "PENDING" },
+      });
+    case "CANCELLED":
+      return publisher.createEnvelope({
+        type: "order.cancelled",
+        ...common,
+        data: { ...data, status: "CANCELLED" },
+      });
+    case "COMPLETED":
+      return publisher.createEnvelope({
+        type: "order.completed",
+        ...common,
+        data: { ...data, status: "COMPLETED" },
+      });
+  }
+}
+
+/** A payment outcome as the payments subgraph publishes it. Defaults: a random id, 8 500 EUR. */
+export interface PaymentSpec {
+  orderId: string;
+  paymentId?: string;
+  /**
+   * The aggregate version. Payment events carry no state version (one event per outcome), so the
+   * default is by type: failed 1, succeeded 2, refunded 3.
+   */
+  version?: number;
+  amountMinor?: number;
+  currency?: string;
+  occurredAt?: Date;
+}
+
+/**
+ * `payment.succeeded`, `payment.failed` (reason `card_declined`) or `payment.refunded`, producer
+ * `payments-test`.
+ *
+ * @throws InvalidEventError when the spec breaks the contract.
+ */
+export function paymentEvent(
+  type: "payment.succeeded" | "payment.failed" | "payment.refunded",
+  payment: PaymentSpec,
+): EventEnvelope {
+  const paymentId = payment.paymentId ?? randomUUID();
+  const common = {
+    schemaVersion: 1,
+    aggregateId: paymentId,
+    aggregateVersion:
+      payment.version ?? { "payment.failed": 1, "payment.succeeded": 2, "payment.refunded": 3 }[type],
+    data: {
+      paymentId,
+      orderId: payment.orderId,
+      amountMinor: payment.amountMinor ?? 8_500,
+      currency: payment.currency ?? "EUR",
+      ...(type === "payment.failed" ? { reason: "card_declined" } : {}),
+    },
+    ...(payment.occurredAt ? { occurredAt: payment.occurredAt } : {}),
+  } as const;
+  const publisher = publisherOf("payments-test");
+  if (type === "payment.succeeded") return publisher.createEnvelope({ type, ...common });
+  if (type === "payment.refunded") return publisher.createEnvelope({ type, ...common });
+  return publisher.createEnvelope({ type, ...common });
+}
+
+/** `user.registered` for `userId` (email `<userId>@example.test`), producer `accounts-test`. */
+export function userEvent(userId: string, occurredAt?: Date): EventEnvelope {
+  return publisherOf("accounts-test").createEnvelope({
+    type: "user.registered",
+    schemaVersion: 1,
+    aggregateId: userId,
+    aggregateVersion: 1,
+    data: { userId, email: `${userId}@example.test` },
+    ...(occurredAt ? { occurredAt } : {}),
+  });
 }

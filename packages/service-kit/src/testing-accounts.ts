@@ -11,8 +11,13 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { randomBytes } from "node:crypto";
-import { createKafka, type BoxofficeEventDefinition, type EventRegistry } from "@boxoffice/events";
-import { ownTopics, testRegistry } from "@boxoffice/events/testing";
+import {
+  createKafka,
+  type BoxofficeEventDefinition,
+  type EventEnvelope,
+  type EventRegistry,
+} from "@boxoffice/events";
+import { deliverEvents, ownTopics, testRegistry, type ConsumerPositions } from "@boxoffice/events/testing";
 import pg from "pg";
 import { createLogger } from "./logger.ts";
 import { createMigratedDatabase, graphqlRequest, type GraphQLBody, type TestDatabase } from "./testing.ts";
@@ -195,6 +200,11 @@ export interface SubgraphTestBed {
   env: Record<string, string>;
   /** Runs one query on the bed's database (2 pooled connections); returns the rows. */
   sql: <T extends Record<string, unknown>>(text: string, values?: unknown[]) => Promise<T[]>;
+  /**
+   * Produces `events` to the bed's topics and waits until `consumer` has settled every one
+   * (`deliverEvents` of `@boxoffice/events/testing`, `what` names them in its timeout error).
+   */
+  deliver: (consumer: ConsumerPositions, events: readonly EventEnvelope[], what?: string) => Promise<void>;
   /** Registers an app (the first, a replica, a restart) for `stop()`; returns it. */
   track: <A extends { stop(): Promise<void> }>(app: A) => A;
   /** Stops every tracked app, then drops the database and deletes the bed's own topics. */
@@ -241,6 +251,10 @@ export async function subgraphTestBed(
     async sql<T extends Record<string, unknown>>(text: string, values: unknown[] = []) {
       return (await pool.query<T>(text, values)).rows;
     },
+    async deliver(consumer, events, what = "events") {
+      const kafka = createKafka({ clientId: `${name}-test`, brokers: kafkaBrokers() });
+      await deliverEvents(kafka, registry, consumer, events, { what });
+    },
     track(app) {
       apps.push(app);
       return app;
@@ -267,12 +281,25 @@ export function testLogger(service: string) {
   return createLogger(service, process.env.TEST_LOG_LEVEL ?? "silent");
 }
 
-/** A GraphQL request to a subgraph at `url`, as `user` (bearer token) when given. */
-export function gqlAs(
-  url: string,
+/** A GraphQL request to the subgraph of `harness` (anything with its /graphql `url`), as `user` (bearer token) when given. */
+export function gql(
+  harness: { url: string },
   query: string,
   variables: Record<string, unknown> = {},
   user?: Pick<TestUser, "token">,
 ): Promise<{ res: Response; body: GraphQLBody }> {
-  return graphqlRequest(url, query, variables, user ? bearer(user) : {});
+  return graphqlRequest(harness.url, query, variables, user ? bearer(user) : {});
+}
+
+/** What every subgraph's test harness gives its tests; a harness adds what is particular to it. */
+export interface SubgraphHarness<App> {
+  app: App;
+  /** The app's /graphql URL. */
+  url: string;
+  db: TestDatabase;
+  registry: EventRegistry<BoxofficeEventDefinition>;
+  /** Runs one query on the harness's database; returns the rows. */
+  sql: <T extends Record<string, unknown>>(text: string, values?: unknown[]) => Promise<T[]>;
+  /** Stops every app the harness started, drops its database and deletes its own topics. */
+  stop(): Promise<void>;
 }

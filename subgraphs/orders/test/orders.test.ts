@@ -7,7 +7,6 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createOrder,
-  deliver,
   gql,
   listTickets,
   ORDER_FIELDS,
@@ -81,8 +80,8 @@ describe("createOrder", () => {
     const [ticketId] = await listTickets(harness, seller.id, 1, { priceMinor: 1_000 });
     const first = await createOrder(harness, buyer, ticketId!);
     await gql(harness, CANCEL, { id: first.id }, buyer);
-    await deliver(harness, "tickets", [
-      ticketEvent(harness, { ticketId: ticketId!, sellerId: seller.id, version: 2, priceMinor: 2_000 }),
+    await harness.deliver("tickets", [
+      ticketEvent({ ticketId: ticketId!, sellerId: seller.id, version: 2, priceMinor: 2_000 }),
     ]);
     const second = await createOrder(harness, other, ticketId!);
     expect(second.amountMinor).toBe(2_000);
@@ -140,8 +139,8 @@ describe("createOrder", () => {
 
   it("refuses a ticket the replica knows as SOLD with CONFLICT TICKET_SOLD", async () => {
     const [ticketId] = await listTickets(harness, seller.id);
-    await deliver(harness, "tickets", [
-      ticketEvent(harness, { ticketId: ticketId!, sellerId: seller.id, version: 2, status: "SOLD" }),
+    await harness.deliver("tickets", [
+      ticketEvent({ ticketId: ticketId!, sellerId: seller.id, version: 2, status: "SOLD" }),
     ]);
     const before = await writeCounts(harness);
     const { body } = await gql(harness, CREATE, { ticketId }, buyer);

@@ -5,14 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  deliver,
-  listTickets,
-  outboxOf,
-  paymentEvent,
-  startHarness,
-  type Harness,
-} from "./support/harness.ts";
+import { listTickets, outboxOf, paymentEvent, startHarness, type Harness } from "./support/harness.ts";
 
 let harness: Harness;
 const seller = randomUUID();
@@ -47,15 +40,15 @@ async function stateOf(orderId: string) {
 const succeeded = (
   orderId: string,
   extra: { paymentId?: string; amountMinor?: number; currency?: string; occurredAt?: Date } = {},
-) => paymentEvent(harness, "payment.succeeded", { orderId, ...extra });
+) => paymentEvent("payment.succeeded", { orderId, ...extra });
 const failed = (orderId: string, paymentId?: string) =>
-  paymentEvent(harness, "payment.failed", { orderId, ...(paymentId ? { paymentId } : {}) });
+  paymentEvent("payment.failed", { orderId, ...(paymentId ? { paymentId } : {}) });
 
 describe("payment.succeeded", () => {
   it("completes the pending order: COMPLETED, version 2, order.completed with the full state", async () => {
     const order = await pendingOrder();
     const payment = succeeded(order.id);
-    await deliver(harness, "payments", [payment]);
+    await harness.deliver("payments", [payment]);
     const paymentId = (payment.data as { paymentId: string }).paymentId;
     expect(await stateOf(order.id)).toEqual({
       status: "COMPLETED",
@@ -80,7 +73,7 @@ describe("payment.succeeded", () => {
     const order = await pendingOrder();
     const paymentId = randomUUID();
     const event = succeeded(order.id, { paymentId });
-    await deliver(harness, "payments", [event, event, succeeded(order.id, { paymentId })]);
+    await harness.deliver("payments", [event, event, succeeded(order.id, { paymentId })]);
     expect(await stateOf(order.id)).toMatchObject({
       status: "COMPLETED",
       version: 2,
@@ -92,7 +85,7 @@ describe("payment.succeeded", () => {
   it("out of order: the payment's failure delivered after its success changes nothing", async () => {
     const order = await pendingOrder();
     const paymentId = randomUUID();
-    await deliver(harness, "payments", [succeeded(order.id, { paymentId }), failed(order.id, paymentId)]);
+    await harness.deliver("payments", [succeeded(order.id, { paymentId }), failed(order.id, paymentId)]);
     expect(await stateOf(order.id)).toMatchObject({
       status: "COMPLETED",
       version: 2,
@@ -104,7 +97,7 @@ describe("payment.succeeded", () => {
   it("for an order the buyer already cancelled: recorded and flagged REFUND_REQUIRED, the order stays CANCELLED", async () => {
     const order = await pendingOrder();
     await harness.app.services.cancelOrder(order.buyerId, order.id);
-    await deliver(harness, "payments", [succeeded(order.id)]);
+    await harness.deliver("payments", [succeeded(order.id)]);
     expect(await stateOf(order.id)).toMatchObject({
       status: "CANCELLED",
       version: 2,
@@ -117,9 +110,9 @@ describe("payment.succeeded", () => {
     const order = await pendingOrder();
     await harness.app.services.cancelOrder(order.buyerId, order.id);
     const paymentId = randomUUID();
-    await deliver(harness, "payments", [
+    await harness.deliver("payments", [
       succeeded(order.id, { paymentId }),
-      paymentEvent(harness, "payment.refunded", { paymentId, orderId: order.id }),
+      paymentEvent("payment.refunded", { paymentId, orderId: order.id }),
     ]);
     expect(await stateOf(order.id)).toMatchObject({
       status: "CANCELLED",
@@ -131,7 +124,7 @@ describe("payment.succeeded", () => {
 
   it("captured after expiresAt while the order is still PENDING (worker not run yet): flagged REFUND_REQUIRED, not completed", async () => {
     const order = await pendingOrder();
-    await deliver(harness, "payments", [
+    await harness.deliver("payments", [
       succeeded(order.id, { occurredAt: new Date(order.expiresAt.getTime() + 1_000) }),
     ]);
     expect(await stateOf(order.id)).toMatchObject({
@@ -144,7 +137,7 @@ describe("payment.succeeded", () => {
 
   it("with another amount or currency than the order's: flagged AMOUNT_MISMATCH, the order stays PENDING", async () => {
     const order = await pendingOrder();
-    await deliver(harness, "payments", [
+    await harness.deliver("payments", [
       succeeded(order.id, { amountMinor: 1 }),
       succeeded(order.id, { currency: "USD" }),
     ]);
@@ -159,8 +152,8 @@ describe("payment.succeeded", () => {
     const order = await pendingOrder();
     const first = randomUUID();
     const second = randomUUID();
-    await deliver(harness, "payments", [succeeded(order.id, { paymentId: first })]);
-    await deliver(harness, "payments", [succeeded(order.id, { paymentId: second })]);
+    await harness.deliver("payments", [succeeded(order.id, { paymentId: first })]);
+    await harness.deliver("payments", [succeeded(order.id, { paymentId: second })]);
     const state = await stateOf(order.id);
     expect(state).toMatchObject({
       status: "COMPLETED",
@@ -176,7 +169,7 @@ describe("payment.succeeded", () => {
   it("for an unknown order: nothing is written (dead-lettered for replay)", async () => {
     const orderId = randomUUID();
     const before = harness.app.payments.status().counts["dead-lettered"];
-    await deliver(harness, "payments", [succeeded(orderId)]);
+    await harness.deliver("payments", [succeeded(orderId)]);
     const rows = await harness.sql("SELECT 1 FROM orders.order_payments WHERE order_id = $1", [orderId]);
     expect(rows).toEqual([]);
     expect(harness.app.payments.status().counts["dead-lettered"]).toBe(before + 1);
@@ -187,14 +180,14 @@ describe("payment.failed", () => {
   it("records the decline with its reason; the order stays PENDING and a later success completes it", async () => {
     const order = await pendingOrder();
     const paymentId = randomUUID();
-    await deliver(harness, "payments", [failed(order.id, paymentId)]);
+    await harness.deliver("payments", [failed(order.id, paymentId)]);
     expect(await stateOf(order.id)).toEqual({
       status: "PENDING",
       version: 1,
       events: ["order.created"],
       payments: [{ paymentId, outcome: "FAILED", disposition: "DECLINED", reason: "card_declined" }],
     });
-    await deliver(harness, "payments", [succeeded(order.id)]);
+    await harness.deliver("payments", [succeeded(order.id)]);
     expect(await stateOf(order.id)).toMatchObject({ status: "COMPLETED", version: 2 });
   });
 
@@ -202,7 +195,7 @@ describe("payment.failed", () => {
     const order = await pendingOrder();
     const paymentId = randomUUID();
     const event = failed(order.id, paymentId);
-    await deliver(harness, "payments", [event, event, failed(order.id, paymentId)]);
+    await harness.deliver("payments", [event, event, failed(order.id, paymentId)]);
     expect(await stateOf(order.id)).toMatchObject({
       status: "PENDING",
       version: 1,
@@ -213,7 +206,7 @@ describe("payment.failed", () => {
   it("out of order: a failure delivered after the order was completed by another payment changes nothing", async () => {
     const order = await pendingOrder();
     const declined = randomUUID();
-    await deliver(harness, "payments", [succeeded(order.id), failed(order.id, declined)]);
+    await harness.deliver("payments", [succeeded(order.id), failed(order.id, declined)]);
     const state = await stateOf(order.id);
     expect(state).toMatchObject({
       status: "COMPLETED",

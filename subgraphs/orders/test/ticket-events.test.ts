@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deliver, startHarness, ticketEvent, type Harness, type TicketSpec } from "./support/harness.ts";
+import { startHarness, ticketEvent, type Harness, type TicketSpec } from "./support/harness.ts";
 
 let harness: Harness;
 
@@ -33,7 +33,7 @@ const spec = (version: number, extra: Partial<TicketSpec> = {}): TicketSpec => (
 describe("ticket.created", () => {
   it("adds the ticket to the replica with its full state", async () => {
     const t = spec(1, { priceMinor: 4_200, currency: "USD", title: "Opera" });
-    await deliver(harness, "tickets", [ticketEvent(harness, t)]);
+    await harness.deliver("tickets", [ticketEvent(t)]);
     expect(await replicaOf(t.ticketId)).toEqual([
       {
         title: "Opera",
@@ -48,8 +48,8 @@ describe("ticket.created", () => {
 
   it("a duplicate (the same event twice) leaves one row, unchanged", async () => {
     const t = spec(1);
-    const event = ticketEvent(harness, t);
-    await deliver(harness, "tickets", [event, event]);
+    const event = ticketEvent(t);
+    await harness.deliver("tickets", [event, event]);
     expect(await replicaOf(t.ticketId)).toEqual([
       expect.objectContaining({ version: 1, status: "AVAILABLE" }),
     ]);
@@ -62,9 +62,9 @@ describe("ticket.created", () => {
 
   it("out of order: ticket.created delivered after ticket.updated v2 does not roll the replica back", async () => {
     const t = spec(1);
-    await deliver(harness, "tickets", [
-      ticketEvent(harness, { ...t, version: 2, status: "RESERVED", priceMinor: 9_999 }),
-      ticketEvent(harness, t),
+    await harness.deliver("tickets", [
+      ticketEvent({ ...t, version: 2, status: "RESERVED", priceMinor: 9_999 }),
+      ticketEvent(t),
     ]);
     expect(await replicaOf(t.ticketId)).toEqual([
       expect.objectContaining({ version: 2, status: "RESERVED", priceMinor: 9_999 }),
@@ -75,9 +75,9 @@ describe("ticket.created", () => {
 describe("ticket.updated", () => {
   it("replaces the replica's state with the newer version", async () => {
     const t = spec(1);
-    await deliver(harness, "tickets", [
-      ticketEvent(harness, t),
-      ticketEvent(harness, { ...t, version: 2, title: "New title", priceMinor: 1_234, status: "SOLD" }),
+    await harness.deliver("tickets", [
+      ticketEvent(t),
+      ticketEvent({ ...t, version: 2, title: "New title", priceMinor: 1_234, status: "SOLD" }),
     ]);
     expect(await replicaOf(t.ticketId)).toEqual([
       expect.objectContaining({ title: "New title", priceMinor: 1_234, status: "SOLD", version: 2 }),
@@ -86,23 +86,23 @@ describe("ticket.updated", () => {
 
   it("a duplicate of an update (same event twice, and the same version under a new event id) changes nothing", async () => {
     const t = spec(1);
-    const v2 = ticketEvent(harness, { ...t, version: 2, priceMinor: 2_000 });
-    await deliver(harness, "tickets", [
-      ticketEvent(harness, t),
+    const v2 = ticketEvent({ ...t, version: 2, priceMinor: 2_000 });
+    await harness.deliver("tickets", [
+      ticketEvent(t),
       v2,
       v2,
-      ticketEvent(harness, { ...t, version: 2, priceMinor: 7_777 }),
+      ticketEvent({ ...t, version: 2, priceMinor: 7_777 }),
     ]);
     expect(await replicaOf(t.ticketId)).toEqual([expect.objectContaining({ priceMinor: 2_000, version: 2 })]);
   });
 
   it("out of order: v1, v3, v2, v3 converges on v3", async () => {
     const t = spec(1);
-    const v3 = ticketEvent(harness, { ...t, version: 3, status: "SOLD", priceMinor: 3_000 });
-    await deliver(harness, "tickets", [
-      ticketEvent(harness, t),
+    const v3 = ticketEvent({ ...t, version: 3, status: "SOLD", priceMinor: 3_000 });
+    await harness.deliver("tickets", [
+      ticketEvent(t),
       v3,
-      ticketEvent(harness, { ...t, version: 2, status: "RESERVED", priceMinor: 2_000 }),
+      ticketEvent({ ...t, version: 2, status: "RESERVED", priceMinor: 2_000 }),
       v3,
     ]);
     expect(await replicaOf(t.ticketId)).toEqual([

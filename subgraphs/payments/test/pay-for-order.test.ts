@@ -8,7 +8,6 @@ import { randomUUID } from "node:crypto";
 import { createKafka, readTopic } from "@boxoffice/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  deliverOrderEvents,
   gql,
   openOrder,
   orderEvent,
@@ -342,11 +341,11 @@ describe("payForOrder: refusals write nothing and publish nothing", () => {
     const cancelled = randomUUID();
     const completed = randomUUID();
     const base = { buyerId: buyer.id, ticketId: randomUUID() };
-    await deliverOrderEvents(harness, [
-      orderEvent(harness, "order.created", { ...base, orderId: cancelled, version: 1 }),
-      orderEvent(harness, "order.cancelled", { ...base, orderId: cancelled, version: 2 }),
-      orderEvent(harness, "order.created", { ...base, orderId: completed, version: 1 }),
-      orderEvent(harness, "order.completed", { ...base, orderId: completed, version: 2 }),
+    await harness.deliverOrderEvents([
+      orderEvent({ status: "PENDING", ...base, orderId: cancelled, version: 1 }),
+      orderEvent({ status: "CANCELLED", ...base, orderId: cancelled, version: 2 }),
+      orderEvent({ status: "PENDING", ...base, orderId: completed, version: 1 }),
+      orderEvent({ status: "COMPLETED", ...base, orderId: completed, version: 2 }),
     ]);
     const expired = await openOrder(harness, buyer, {
       expiresAt: new Date(Date.now() - 1_000).toISOString(),
@@ -385,8 +384,8 @@ describe("payForOrder: refusals write nothing and publish nothing", () => {
     expect((await pay(orderId, "tok_transient", key)).body.errors?.[0]?.extensions?.code).toBe(
       "SERVICE_UNAVAILABLE",
     );
-    await deliverOrderEvents(harness, [
-      orderEvent(harness, "order.cancelled", { orderId, buyerId: buyer.id, version: 2 }),
+    await harness.deliverOrderEvents([
+      orderEvent({ status: "CANCELLED", orderId, buyerId: buyer.id, version: 2 }),
     ]);
     const before = await writeCounts(harness);
     const { body } = await pay(orderId, "tok_transient", key);

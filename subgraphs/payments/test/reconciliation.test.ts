@@ -6,7 +6,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  deliverOrderEvents,
   gql,
   openOrder,
   orderEvent,
@@ -80,8 +79,8 @@ describe("reconciling PENDING payments nobody retries", () => {
     const orderId = await openOrder(harness, buyer);
     harness.network.loseResponses = 1;
     const paymentId = await leftPending(orderId, "tok_success", randomUUID());
-    await deliverOrderEvents(harness, [
-      orderEvent(harness, "order.cancelled", { orderId, buyerId: buyer.id, version: 2 }),
+    await harness.deliverOrderEvents([
+      orderEvent({ status: "CANCELLED", orderId, buyerId: buyer.id, version: 2 }),
     ]);
 
     const settled = await reconcileAfterWindow();

@@ -6,7 +6,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  deliverOrderEvents,
   gql,
   openOrder,
   orderEvent,
@@ -41,7 +40,7 @@ async function pay(orderId: string, token = "tok_success", key = randomUUID()) {
 }
 
 const cancelled = (orderId: string) =>
-  orderEvent(harness, "order.cancelled", { orderId, buyerId: buyer.id, version: 2 });
+  orderEvent({ status: "CANCELLED", orderId, buyerId: buyer.id, version: 2 });
 
 async function statusOf(paymentId: string): Promise<string> {
   const [row] = await harness.sql<{ status: string }>(
@@ -60,7 +59,7 @@ describe("refunds", () => {
     const payment = await pay(orderId);
     expect(payment.status).toBe("SUCCEEDED");
 
-    await deliverOrderEvents(harness, [cancelled(orderId)]);
+    await harness.deliverOrderEvents([cancelled(orderId)]);
     await waitUntil(async () => (await statusOf(payment.id)) === "REFUNDED", 20_000, "refunded");
     const [charge] = harness.sandbox.charges().filter((c) => c.idempotencyKey === payment.id);
     expect(refundsOf(payment.id)).toEqual([
@@ -80,7 +79,7 @@ describe("refunds", () => {
     );
     expect(body.data?.payment).toEqual({ status: "REFUNDED" });
 
-    await deliverOrderEvents(harness, [cancelled(orderId)]);
+    await harness.deliverOrderEvents([cancelled(orderId)]);
     await new Promise((r) => setTimeout(r, 1500)); // longer than a refund-worker poll
     expect(refundsOf(payment.id)).toHaveLength(1);
     expect(await paymentEvents(harness, payment.id)).toHaveLength(2);
@@ -99,7 +98,7 @@ describe("refunds", () => {
       20_000,
       "payment recorded",
     );
-    await deliverOrderEvents(harness, [cancelled(orderId)]);
+    await harness.deliverOrderEvents([cancelled(orderId)]);
     release();
     const payment = await inFlight;
     expect(payment.status).toBe("REFUND_PENDING");
@@ -115,7 +114,7 @@ describe("refunds", () => {
     const orderId = await openOrder(harness, buyer);
     const payment = await pay(orderId);
     harness.network.failRefunds = 2;
-    await deliverOrderEvents(harness, [cancelled(orderId)]);
+    await harness.deliverOrderEvents([cancelled(orderId)]);
     await waitUntil(async () => (await statusOf(payment.id)) === "REFUNDED", 20_000, "refunded");
     expect(harness.network.failRefunds).toBe(0);
     expect(refundsOf(payment.id)).toHaveLength(1);
@@ -131,9 +130,9 @@ describe("refunds", () => {
     const declined = await pay(declinedOrder, "tok_decline");
     const completedOrder = await openOrder(harness, buyer);
     const captured = await pay(completedOrder);
-    await deliverOrderEvents(harness, [
+    await harness.deliverOrderEvents([
       cancelled(declinedOrder),
-      orderEvent(harness, "order.completed", { orderId: completedOrder, buyerId: buyer.id, version: 2 }),
+      orderEvent({ status: "COMPLETED", orderId: completedOrder, buyerId: buyer.id, version: 2 }),
     ]);
     await new Promise((r) => setTimeout(r, 1500)); // longer than a refund-worker poll
     expect(await statusOf(declined.id)).toBe("FAILED");

@@ -10,15 +10,7 @@ import { produceEvents } from "@boxoffice/events/testing";
 import { tokenOf } from "@boxoffice/service-kit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  deliver,
-  gql,
-  kafkaBrokers,
-  startHarness,
-  ticketEvent,
-  waitUntil,
-  type Harness,
-} from "./support/harness.ts";
+import { gql, kafkaBrokers, startHarness, ticketEvent, waitUntil, type Harness } from "./support/harness.ts";
 
 let harness: Harness;
 
@@ -55,8 +47,8 @@ describe("storefrontFreshness and waitFor while the read model is held back", ()
       .slice(0, 8)
       .replace(/[^a-f]/g, "x")}`;
     const first = randomUUID();
-    await deliver(harness, [
-      ticketEvent(harness, {
+    await harness.deliver([
+      ticketEvent({
         ticketId: first,
         sellerId,
         version: 1,
@@ -81,7 +73,7 @@ describe("storefrontFreshness and waitFor while the read model is held back", ()
       await blocker.query("LOCK TABLE storefront.listings IN ACCESS EXCLUSIVE MODE");
       const kafka = createKafka({ clientId: "storefront-test", brokers: kafkaBrokers() });
       await produceEvents(kafka, harness.registry, [
-        ticketEvent(harness, {
+        ticketEvent({
           ticketId: second,
           sellerId,
           version: 1,

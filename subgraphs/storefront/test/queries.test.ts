@@ -6,7 +6,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  deliver,
   gql,
   orderEvent,
   signOut,
@@ -57,7 +56,7 @@ beforeAll(async () => {
   [seller, buyer, other] = await Promise.all([signUp(), signUp(), signUp()]);
   const listed = (n: number) => new Date(Date.UTC(2026, 0, 1, 12, n));
   const t = (ticketId: string, title: string, priceMinor: number, n: number, currency = "EUR") =>
-    ticketEvent(harness, {
+    ticketEvent({
       ticketId,
       sellerId: seller.id,
       version: 1,
@@ -66,7 +65,7 @@ beforeAll(async () => {
       currency,
       occurredAt: listed(n),
     });
-  await deliver(harness, [
+  await harness.deliver([
     t(ids.opera, "Opera Carmen", 5_000, 1),
     t(ids.operaGala, "Opera Gala Night", 12_000, 2),
     t(ids.rock, "Rock Arena", 8_000, 3, "GBP"),
@@ -75,7 +74,7 @@ beforeAll(async () => {
     t(ids.reserved, "Reserved Seat", 6_000, 6),
     // The sold ticket: the buyer's completed order (the ticket's own status update has not arrived);
     // the reserved one: a pending order; the jazz ticket: a cancelled order (available again).
-    orderEvent(harness, {
+    orderEvent({
       orderId: orders.completed,
       ticketId: ids.sold,
       buyerId: buyer.id,
@@ -84,7 +83,7 @@ beforeAll(async () => {
       amountMinor: 7_000,
       occurredAt: listed(10),
     }),
-    orderEvent(harness, {
+    orderEvent({
       orderId: orders.pending,
       ticketId: ids.reserved,
       buyerId: buyer.id,
@@ -93,7 +92,7 @@ beforeAll(async () => {
       amountMinor: 6_000,
       occurredAt: listed(11),
     }),
-    orderEvent(harness, {
+    orderEvent({
       orderId: orders.cancelled,
       ticketId: ids.jazz,
       buyerId: buyer.id,
@@ -142,8 +141,8 @@ describe("listings", () => {
   it("search ignores accents, both ways", async () => {
     const accents = `a${randomUUID().slice(0, 8)}`;
     const id = randomUUID();
-    await deliver(harness, [
-      ticketEvent(harness, {
+    await harness.deliver([
+      ticketEvent({
         ticketId: id,
         sellerId: seller.id,
         version: 1,
@@ -272,8 +271,8 @@ describe("User.orders and User.sales", () => {
 
   it("the seller sees the tickets sold and the total revenue per currency", async () => {
     const rockOrder = randomUUID();
-    await deliver(harness, [
-      orderEvent(harness, {
+    await harness.deliver([
+      orderEvent({
         orderId: rockOrder,
         ticketId: ids.rock,
         buyerId: other.id,
@@ -353,8 +352,8 @@ describe("Ticket.availability", () => {
   });
 
   it("follows the ticket's own status too (a ticket.updated to SOLD without an order seen here)", async () => {
-    await deliver(harness, [
-      ticketEvent(harness, {
+    await harness.deliver([
+      ticketEvent({
         ticketId: ids.opera,
         sellerId: seller.id,
         version: 2,

@@ -5,7 +5,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  deliver,
   orderEvent,
   paymentEvent,
   startHarness,
@@ -72,7 +71,7 @@ describe("ticket.created", () => {
   it("adds a listing with the ticket's full state, dated by the event", async () => {
     const at = new Date("2026-03-01T10:00:00.000Z");
     const t = ticket(1, { title: "Opera", priceMinor: 4_200, currency: "USD", occurredAt: at });
-    await deliver(harness, [ticketEvent(harness, t)]);
+    await harness.deliver([ticketEvent(t)]);
     expect(await listingOf(t.ticketId)).toEqual([
       {
         title: "Opera",
@@ -88,8 +87,8 @@ describe("ticket.created", () => {
 
   it("a duplicate (the same event twice) leaves one row and one inbox entry", async () => {
     const t = ticket(1);
-    const event = ticketEvent(harness, t);
-    await deliver(harness, [event, event]);
+    const event = ticketEvent(t);
+    await harness.deliver([event, event]);
     expect(await listingOf(t.ticketId)).toEqual([expect.objectContaining({ version: 1 })]);
     expect(await inboxCount(event.eventId)).toBe(1);
   });
@@ -97,15 +96,15 @@ describe("ticket.created", () => {
   it("out of order: ticket.created after ticket.updated v2 keeps v2's state but takes the created date", async () => {
     const created = new Date("2026-03-01T10:00:00.000Z");
     const t = ticket(1, { occurredAt: created });
-    await deliver(harness, [
-      ticketEvent(harness, {
+    await harness.deliver([
+      ticketEvent({
         ...t,
         version: 2,
         status: "RESERVED",
         priceMinor: 9_999,
         occurredAt: new Date("2026-03-02T10:00:00.000Z"),
       }),
-      ticketEvent(harness, t),
+      ticketEvent(t),
     ]);
     expect(await listingOf(t.ticketId)).toEqual([
       expect.objectContaining({ version: 2, status: "RESERVED", priceMinor: 9_999, listedAt: created }),
@@ -117,9 +116,9 @@ describe("ticket.updated", () => {
   it("replaces the listing's state with the newer version and keeps its listing date", async () => {
     const created = new Date("2026-03-01T10:00:00.000Z");
     const t = ticket(1, { occurredAt: created });
-    await deliver(harness, [
-      ticketEvent(harness, t),
-      ticketEvent(harness, { ...t, version: 2, title: "New title", priceMinor: 1_234, status: "SOLD" }),
+    await harness.deliver([
+      ticketEvent(t),
+      ticketEvent({ ...t, version: 2, title: "New title", priceMinor: 1_234, status: "SOLD" }),
     ]);
     expect(await listingOf(t.ticketId)).toEqual([
       expect.objectContaining({
@@ -134,23 +133,18 @@ describe("ticket.updated", () => {
 
   it("a duplicate (same event twice, and the same version under a new event id) changes nothing", async () => {
     const t = ticket(1);
-    const v2 = ticketEvent(harness, { ...t, version: 2, priceMinor: 2_000 });
-    await deliver(harness, [
-      ticketEvent(harness, t),
-      v2,
-      v2,
-      ticketEvent(harness, { ...t, version: 2, priceMinor: 7_777 }),
-    ]);
+    const v2 = ticketEvent({ ...t, version: 2, priceMinor: 2_000 });
+    await harness.deliver([ticketEvent(t), v2, v2, ticketEvent({ ...t, version: 2, priceMinor: 7_777 })]);
     expect(await listingOf(t.ticketId)).toEqual([expect.objectContaining({ priceMinor: 2_000, version: 2 })]);
     expect(await inboxCount(v2.eventId)).toBe(1);
   });
 
   it("out of order: v1, v3, v2 converges on v3", async () => {
     const t = ticket(1);
-    await deliver(harness, [
-      ticketEvent(harness, t),
-      ticketEvent(harness, { ...t, version: 3, status: "SOLD", priceMinor: 3_000 }),
-      ticketEvent(harness, { ...t, version: 2, status: "RESERVED", priceMinor: 2_000 }),
+    await harness.deliver([
+      ticketEvent(t),
+      ticketEvent({ ...t, version: 3, status: "SOLD", priceMinor: 3_000 }),
+      ticketEvent({ ...t, version: 2, status: "RESERVED", priceMinor: 2_000 }),
     ]);
     expect(await listingOf(t.ticketId)).toEqual([
       expect.objectContaining({ status: "SOLD", priceMinor: 3_000, version: 3 }),
@@ -159,7 +153,7 @@ describe("ticket.updated", () => {
 
   it("a ticket id that is not a UUID is dead-lettered, not applied", async () => {
     const t = ticket(2, { ticketId: "not-a-uuid" });
-    await deliver(harness, [ticketEvent(harness, t)]);
+    await harness.deliver([ticketEvent(t)]);
     const rows = await harness.sql("SELECT 1 FROM storefront.listings WHERE seller_id = $1", [t.sellerId]);
     expect(rows).toEqual([]);
     expect(harness.app.readModel.status().counts["dead-lettered"]).toBeGreaterThanOrEqual(1);
@@ -173,7 +167,7 @@ describe.each([
 ] as const)("%s", (type, status, version) => {
   it("stores the order's full state", async () => {
     const o = order({ status, version, amountMinor: 5_000, currency: "GBP" });
-    await deliver(harness, [orderEvent(harness, o)]);
+    await harness.deliver([orderEvent(o)]);
     expect(await orderOf(o.orderId)).toEqual([
       expect.objectContaining({
         ticketId: o.ticketId,
@@ -188,8 +182,8 @@ describe.each([
 
   it("a duplicate (the same event twice) is applied once", async () => {
     const o = order({ status, version });
-    const event = orderEvent(harness, o);
-    await deliver(harness, [event, event]);
+    const event = orderEvent(o);
+    await harness.deliver([event, event]);
     expect(await orderOf(o.orderId)).toEqual([expect.objectContaining({ status, version })]);
     expect(await inboxCount(event.eventId)).toBe(1);
   });
@@ -197,7 +191,7 @@ describe.each([
   it(`out of order: an older version after ${type} does not roll it back, a newer one wins`, async () => {
     const o = order({ status, version: version + 1 });
     const older = order({ ...o, status: status === "PENDING" ? "CANCELLED" : "PENDING", version });
-    await deliver(harness, [orderEvent(harness, o), orderEvent(harness, older)]);
+    await harness.deliver([orderEvent(o), orderEvent(older)]);
     expect(await orderOf(o.orderId)).toEqual([expect.objectContaining({ status, version: version + 1 })]);
   });
 });
@@ -205,14 +199,14 @@ describe.each([
 it("orders are dated by their earliest event (order.created), whatever the delivery order", async () => {
   const placed = new Date("2026-04-01T08:00:00.000Z");
   const o = order({ occurredAt: placed });
-  await deliver(harness, [
-    orderEvent(harness, {
+  await harness.deliver([
+    orderEvent({
       ...o,
       status: "COMPLETED",
       version: 2,
       occurredAt: new Date("2026-04-01T08:05:00.000Z"),
     }),
-    orderEvent(harness, o),
+    orderEvent(o),
   ]);
   expect(await orderOf(o.orderId)).toEqual([
     expect.objectContaining({ status: "COMPLETED", placedAt: placed }),
@@ -225,7 +219,7 @@ describe.each([
 ] as const)("%s", (type, outcome, otherType, otherOutcome) => {
   it("records the payment's outcome", async () => {
     const p = { paymentId: randomUUID(), orderId: randomUUID(), version: 1, amountMinor: 1_500 };
-    await deliver(harness, [paymentEvent(harness, type, p)]);
+    await harness.deliver([paymentEvent(type, p)]);
     expect(await paymentOf(p.paymentId)).toEqual([
       {
         orderId: p.orderId,
@@ -239,18 +233,15 @@ describe.each([
 
   it("a duplicate (the same event twice) is applied once", async () => {
     const p = { paymentId: randomUUID(), orderId: randomUUID(), version: 1 };
-    const event = paymentEvent(harness, type, p);
-    await deliver(harness, [event, event]);
+    const event = paymentEvent(type, p);
+    await harness.deliver([event, event]);
     expect(await paymentOf(p.paymentId)).toEqual([expect.objectContaining({ outcome })]);
     expect(await inboxCount(event.eventId)).toBe(1);
   });
 
   it("out of order: an older outcome of the same payment after this one is ignored", async () => {
     const p = { paymentId: randomUUID(), orderId: randomUUID(), version: 2 };
-    await deliver(harness, [
-      paymentEvent(harness, type, p),
-      paymentEvent(harness, otherType, { ...p, version: 1 }),
-    ]);
+    await harness.deliver([paymentEvent(type, p), paymentEvent(otherType, { ...p, version: 1 })]);
     expect(await paymentOf(p.paymentId)).toEqual([expect.objectContaining({ outcome, version: 2 })]);
     expect(otherOutcome).not.toBe(outcome);
   });
@@ -263,22 +254,22 @@ describe("user.registered", () => {
   it("records the user's id and registration time (not the e-mail)", async () => {
     const id = randomUUID();
     const at = new Date("2026-01-01T00:00:00.000Z");
-    await deliver(harness, [userEvent(harness, id, at)]);
+    await harness.deliver([userEvent(id, at)]);
     expect(await userOf(id)).toEqual([{ version: 1, registeredAt: at }]);
   });
 
   it("a duplicate (the same event twice, and version 1 again under a new event id) changes nothing", async () => {
     const id = randomUUID();
     const at = new Date("2026-01-01T00:00:00.000Z");
-    const event = userEvent(harness, id, at);
-    await deliver(harness, [event, event, userEvent(harness, id, new Date("2026-02-01T00:00:00.000Z"))]);
+    const event = userEvent(id, at);
+    await harness.deliver([event, event, userEvent(id, new Date("2026-02-01T00:00:00.000Z"))]);
     expect(await userOf(id)).toEqual([{ version: 1, registeredAt: at }]);
     expect(await inboxCount(event.eventId)).toBe(1);
   });
 
   it("out of order: users registered in any order are each recorded once", async () => {
     const [a, b] = [randomUUID(), randomUUID()];
-    await deliver(harness, [userEvent(harness, b), userEvent(harness, a), userEvent(harness, b)]);
+    await harness.deliver([userEvent(b), userEvent(a), userEvent(b)]);
     expect(await userOf(a)).toHaveLength(1);
     expect(await userOf(b)).toHaveLength(1);
   });

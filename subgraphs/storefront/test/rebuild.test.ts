@@ -11,7 +11,6 @@ import { lockForRebuild, ReadModelBusyError } from "../src/events/read-model-loc
 import { markRebuilding, markRebuilt, UnfinishedRebuildError } from "../src/events/read-model-state.ts";
 import { READ_MODEL_TABLES, rebuildStorefront } from "../src/events/rebuild.ts";
 import {
-  deliver,
   gql,
   kafkaBrokers,
   orderEvent,
@@ -71,7 +70,7 @@ async function tables(): Promise<Record<string, Array<Record<string, unknown>>>>
 
 it("empties the tables, replays every topic, and answers exactly as before", async () => {
   const tickets = Array.from({ length: 12 }, () => randomUUID());
-  const events = [userEvent(harness, seller.id), userEvent(harness, buyer.id)];
+  const events = [userEvent(seller.id), userEvent(buyer.id)];
   tickets.forEach((ticketId, n) => {
     const base = {
       ticketId,
@@ -80,14 +79,14 @@ it("empties the tables, replays every topic, and answers exactly as before", asy
       priceMinor: 1_000 + n * 100,
       occurredAt: new Date(Date.UTC(2026, 5, 1, 0, n)),
     };
-    events.push(ticketEvent(harness, { ...base, version: 1 }));
-    if (n % 3 === 0) events.push(ticketEvent(harness, { ...base, version: 2, priceMinor: 999 }));
+    events.push(ticketEvent({ ...base, version: 1 }));
+    if (n % 3 === 0) events.push(ticketEvent({ ...base, version: 2, priceMinor: 999 }));
   });
   for (const [n, ticketId] of tickets.slice(0, 6).entries()) {
     const orderId = randomUUID();
     const o = { orderId, ticketId, buyerId: buyer.id, amountMinor: 1_000 + n * 100 };
     events.push(
-      orderEvent(harness, {
+      orderEvent({
         ...o,
         status: "PENDING",
         version: 1,
@@ -97,20 +96,20 @@ it("empties the tables, replays every topic, and answers exactly as before", asy
     if (n % 2 === 0) {
       const paymentId = randomUUID();
       events.push(
-        paymentEvent(harness, "payment.succeeded", {
+        paymentEvent("payment.succeeded", {
           paymentId,
           orderId,
           version: 2,
           amountMinor: o.amountMinor,
         }),
       );
-      events.push(orderEvent(harness, { ...o, status: "COMPLETED", version: 2 }));
+      events.push(orderEvent({ ...o, status: "COMPLETED", version: 2 }));
     } else if (n === 1) {
-      events.push(paymentEvent(harness, "payment.failed", { paymentId: randomUUID(), orderId, version: 1 }));
-      events.push(orderEvent(harness, { ...o, status: "CANCELLED", version: 2 }));
+      events.push(paymentEvent("payment.failed", { paymentId: randomUUID(), orderId, version: 1 }));
+      events.push(orderEvent({ ...o, status: "CANCELLED", version: 2 }));
     }
   }
-  await deliver(harness, events);
+  await harness.deliver(events);
 
   const before = {
     buyer: await answers(buyer, tickets),
@@ -154,7 +153,7 @@ it("empties the tables, replays every topic, and answers exactly as before", asy
 
     // Live consumption continues under the rebuild's group, from where the rebuild stopped.
     const late = randomUUID();
-    await deliver(harness, [ticketEvent(harness, { ticketId: late, sellerId: seller.id, version: 1 })]);
+    await harness.deliver([ticketEvent({ ticketId: late, sellerId: seller.id, version: 1 })]);
     expect(await harness.sql("SELECT id::text FROM storefront.listings WHERE id = $1", [late])).toEqual([
       { id: late },
     ]);

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deliverOrderEvents, orderEvent, startHarness, waitUntil, type Harness } from "./support/harness.ts";
+import { orderEvent, startHarness, waitUntil, type Harness, type OrderSpec } from "./support/harness.ts";
 
 let harness: Harness;
 
@@ -39,17 +39,13 @@ async function stateOf(ticketId: string) {
   return { ...ticket, updates: updates.map((u) => [Number(u.version), u.status]) };
 }
 
-const event = (
-  type: "order.created" | "order.cancelled" | "order.completed",
-  orderId: string,
-  ticketId: string,
-  version: number,
-) => orderEvent(harness, type, { orderId, ticketId, version });
+const event = (status: OrderSpec["status"], orderId: string, ticketId: string, version: number) =>
+  orderEvent({ status, orderId, ticketId, version });
 
 describe("order.created", () => {
   it("reserves the ticket: RESERVED, version + 1, ticket.updated published (and relayed to Kafka)", async () => {
     const ticketId = await newTicket();
-    await deliverOrderEvents(harness, [event("order.created", randomUUID(), ticketId, 1)]);
+    await harness.deliverOrderEvents([event("PENDING", randomUUID(), ticketId, 1)]);
     expect(await stateOf(ticketId)).toEqual({ status: "RESERVED", version: 2, updates: [[2, "RESERVED"]] });
     await waitUntil(
       async () =>
@@ -67,17 +63,17 @@ describe("order.created", () => {
   it("duplicate: the same event twice, and the same order version re-published under a new event id, change the ticket once", async () => {
     const ticketId = await newTicket();
     const orderId = randomUUID();
-    const created = event("order.created", orderId, ticketId, 1);
-    await deliverOrderEvents(harness, [created, created, event("order.created", orderId, ticketId, 1)]);
+    const created = event("PENDING", orderId, ticketId, 1);
+    await harness.deliverOrderEvents([created, created, event("PENDING", orderId, ticketId, 1)]);
     expect(await stateOf(ticketId)).toEqual({ status: "RESERVED", version: 2, updates: [[2, "RESERVED"]] });
   });
 
   it("out of order: order.created (v1) arriving after the same order's order.completed (v2) is ignored", async () => {
     const ticketId = await newTicket();
     const orderId = randomUUID();
-    await deliverOrderEvents(harness, [
-      event("order.completed", orderId, ticketId, 2),
-      event("order.created", orderId, ticketId, 1),
+    await harness.deliverOrderEvents([
+      event("COMPLETED", orderId, ticketId, 2),
+      event("PENDING", orderId, ticketId, 1),
     ]);
     expect(await stateOf(ticketId)).toEqual({ status: "SOLD", version: 2, updates: [[2, "SOLD"]] });
   });
@@ -87,9 +83,9 @@ describe("order.cancelled", () => {
   it("releases the ticket: AVAILABLE again, version + 1", async () => {
     const ticketId = await newTicket();
     const orderId = randomUUID();
-    await deliverOrderEvents(harness, [
-      event("order.created", orderId, ticketId, 1),
-      event("order.cancelled", orderId, ticketId, 2),
+    await harness.deliverOrderEvents([
+      event("PENDING", orderId, ticketId, 1),
+      event("CANCELLED", orderId, ticketId, 2),
     ]);
     expect(await stateOf(ticketId)).toEqual({
       status: "AVAILABLE",
@@ -104,8 +100,8 @@ describe("order.cancelled", () => {
   it("duplicate: order.cancelled delivered twice releases the ticket once", async () => {
     const ticketId = await newTicket();
     const orderId = randomUUID();
-    const cancelled = event("order.cancelled", orderId, ticketId, 2);
-    await deliverOrderEvents(harness, [event("order.created", orderId, ticketId, 1), cancelled, cancelled]);
+    const cancelled = event("CANCELLED", orderId, ticketId, 2);
+    await harness.deliverOrderEvents([event("PENDING", orderId, ticketId, 1), cancelled, cancelled]);
     expect(await stateOf(ticketId)).toEqual({
       status: "AVAILABLE",
       version: 3,
@@ -119,9 +115,9 @@ describe("order.cancelled", () => {
   it("out of order: order.cancelled (v2) before its order.created (v1) leaves the ticket AVAILABLE and unchanged", async () => {
     const ticketId = await newTicket();
     const orderId = randomUUID();
-    await deliverOrderEvents(harness, [
-      event("order.cancelled", orderId, ticketId, 2),
-      event("order.created", orderId, ticketId, 1),
+    await harness.deliverOrderEvents([
+      event("CANCELLED", orderId, ticketId, 2),
+      event("PENDING", orderId, ticketId, 1),
     ]);
     expect(await stateOf(ticketId)).toEqual({ status: "AVAILABLE", version: 1, updates: [] });
   });
@@ -129,10 +125,10 @@ describe("order.cancelled", () => {
   it("across orders: order A's cancellation arriving after order B's creation keeps the ticket RESERVED for B", async () => {
     const ticketId = await newTicket();
     const [a, b] = [randomUUID(), randomUUID()];
-    await deliverOrderEvents(harness, [
-      event("order.created", a, ticketId, 1),
-      event("order.created", b, ticketId, 1),
-      event("order.cancelled", a, ticketId, 2),
+    await harness.deliverOrderEvents([
+      event("PENDING", a, ticketId, 1),
+      event("PENDING", b, ticketId, 1),
+      event("CANCELLED", a, ticketId, 2),
     ]);
     // A and B are different keys, so Kafka may hand them to the consumer in either order (different
     // partitions): the path differs (v2, or v2-v4 via AVAILABLE) but the outcome must not.
@@ -147,10 +143,10 @@ describe("order.completed", () => {
   it("sells the ticket: SOLD, version + 1; a sold ticket stays SOLD when another order is cancelled", async () => {
     const ticketId = await newTicket();
     const [orderId, late] = [randomUUID(), randomUUID()];
-    await deliverOrderEvents(harness, [
-      event("order.created", orderId, ticketId, 1),
-      event("order.completed", orderId, ticketId, 2),
-      event("order.cancelled", late, ticketId, 2),
+    await harness.deliverOrderEvents([
+      event("PENDING", orderId, ticketId, 1),
+      event("COMPLETED", orderId, ticketId, 2),
+      event("CANCELLED", late, ticketId, 2),
     ]);
     expect(await stateOf(ticketId)).toEqual({
       status: "SOLD",
@@ -165,8 +161,8 @@ describe("order.completed", () => {
   it("duplicate: order.completed delivered twice sells the ticket once", async () => {
     const ticketId = await newTicket();
     const orderId = randomUUID();
-    const completed = event("order.completed", orderId, ticketId, 2);
-    await deliverOrderEvents(harness, [event("order.created", orderId, ticketId, 1), completed, completed]);
+    const completed = event("COMPLETED", orderId, ticketId, 2);
+    await harness.deliverOrderEvents([event("PENDING", orderId, ticketId, 1), completed, completed]);
     expect(await stateOf(ticketId)).toEqual({
       status: "SOLD",
       version: 3,
@@ -180,10 +176,10 @@ describe("order.completed", () => {
   it("out of order: a stale order.cancelled (v2) replayed after order.completed (v3) does not un-sell the ticket", async () => {
     const ticketId = await newTicket();
     const orderId = randomUUID();
-    await deliverOrderEvents(harness, [
-      event("order.created", orderId, ticketId, 1),
-      event("order.completed", orderId, ticketId, 3),
-      event("order.cancelled", orderId, ticketId, 2),
+    await harness.deliverOrderEvents([
+      event("PENDING", orderId, ticketId, 1),
+      event("COMPLETED", orderId, ticketId, 3),
+      event("CANCELLED", orderId, ticketId, 2),
     ]);
     expect(await stateOf(ticketId)).toEqual({
       status: "SOLD",
@@ -200,7 +196,7 @@ describe("unusable order events", () => {
   it("an order for an unknown ticket is dead-lettered at once, not retried, and changes nothing", async () => {
     const before = harness.app.orders.status().counts;
     const [ticketsBefore] = await harness.sql("SELECT count(*) AS n FROM tickets.ticket_orders");
-    await deliverOrderEvents(harness, [event("order.created", randomUUID(), randomUUID(), 1)]);
+    await harness.deliverOrderEvents([event("PENDING", randomUUID(), randomUUID(), 1)]);
     const after = harness.app.orders.status().counts;
     expect(after["dead-lettered"]).toBe(before["dead-lettered"] + 1);
     expect(after.retries).toBe(before.retries);

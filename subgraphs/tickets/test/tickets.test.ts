@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createTicket,
-  deliverOrderEvents,
   gql,
   orderEvent,
   signUp,
@@ -228,8 +227,8 @@ describe("updateTicket", () => {
   it("refuses changes with CONFLICT while RESERVED, allows them again after the order is cancelled, refuses them once SOLD", async () => {
     const ticket = await createTicket(harness, seller);
     const orderId = randomUUID();
-    await deliverOrderEvents(harness, [
-      orderEvent(harness, "order.created", { orderId, ticketId: ticket.id, version: 1 }),
+    await harness.deliverOrderEvents([
+      orderEvent({ status: "PENDING", orderId, ticketId: ticket.id, version: 1 }),
     ]);
     const before = await writeCounts(harness);
     const reserved = await gql(harness, UPDATE, { id: ticket.id, input: { priceMinor: 1 } }, seller);
@@ -239,16 +238,16 @@ describe("updateTicket", () => {
     });
     expect(await writeCounts(harness)).toEqual(before);
 
-    await deliverOrderEvents(harness, [
-      orderEvent(harness, "order.cancelled", { orderId, ticketId: ticket.id, version: 2 }),
+    await harness.deliverOrderEvents([
+      orderEvent({ status: "CANCELLED", orderId, ticketId: ticket.id, version: 2 }),
     ]);
     const again = await gql(harness, UPDATE, { id: ticket.id, input: { priceMinor: 1 } }, seller);
     expect(again.body.data?.updateTicket).toMatchObject({ status: "AVAILABLE", priceMinor: 1, version: 4 });
 
     const buyer = randomUUID();
-    await deliverOrderEvents(harness, [
-      orderEvent(harness, "order.created", { orderId: buyer, ticketId: ticket.id, version: 1 }),
-      orderEvent(harness, "order.completed", { orderId: buyer, ticketId: ticket.id, version: 2 }),
+    await harness.deliverOrderEvents([
+      orderEvent({ status: "PENDING", orderId: buyer, ticketId: ticket.id, version: 1 }),
+      orderEvent({ status: "COMPLETED", orderId: buyer, ticketId: ticket.id, version: 2 }),
     ]);
     const soldBefore = await writeCounts(harness);
     const sold = await gql(harness, UPDATE, { id: ticket.id, input: { title: "Resold" } }, seller);

@@ -7,44 +7,28 @@
  */
 import { randomUUID } from "node:crypto";
 import path from "node:path";
-import {
-  createKafka,
-  createPublisher,
-  type BoxofficeEventDefinition,
-  type EventEnvelope,
-  type EventRegistry,
-} from "@boxoffice/events";
-import { deliverEvents, produceEvents } from "@boxoffice/events/testing";
-import type { GraphQLBody, TestDatabase } from "@boxoffice/service-kit/testing";
+import { createKafka, type EventEnvelope } from "@boxoffice/events";
+import { produceEvents, ticketEvent, type TicketSpec } from "@boxoffice/events/testing";
+import * as kit from "@boxoffice/service-kit/testing-accounts";
 import { startOrders, type OrdersApp } from "../../src/app.ts";
 import { ordersEnv, type OrdersEnv } from "../../src/env.ts";
-import {
-  accountsUrl,
-  bearer,
-  gqlAs,
-  kafkaBrokers,
-  signOut,
-  signUp,
-  subgraphTestBed,
-  testLogger,
-  waitUntil,
-  type TestUser,
-} from "@boxoffice/service-kit/testing-accounts";
 
-export { accountsUrl, bearer, kafkaBrokers, signOut, signUp, waitUntil, type TestUser };
+// The shared subgraph test kit (users on the real accounts process, gql, waitUntil…), then this subgraph's own.
+export * from "@boxoffice/service-kit/testing-accounts";
+export { paymentEvent, ticketEvent, type TicketSpec } from "@boxoffice/events/testing";
 
 const ORDERS_DIR = path.resolve(import.meta.dirname, "../..");
 
-export interface Harness {
-  app: OrdersApp;
-  url: string;
-  db: TestDatabase;
+export interface Harness extends kit.SubgraphHarness<OrdersApp> {
   env: OrdersEnv;
-  registry: EventRegistry<BoxofficeEventDefinition>;
-  sql<T extends Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]>;
   /** Starts another orders process on the same database and topics (a replica, or a restart). */
   startReplica(options?: { expirationWorker?: boolean }): Promise<OrdersApp>;
-  stop(): Promise<void>;
+  /**
+   * Produces `events` to their topics, then waits until the first app's consumer of those events
+   * (`tickets` or `payments`) has settled every one (applied, duplicate or dead-lettered), so a test
+   * can assert the final state, even "nothing changed". Only for files whose consumers run in one app.
+   */
+  deliver(consumer: "tickets" | "payments", events: EventEnvelope[]): Promise<void>;
 }
 
 export interface HarnessOptions {
@@ -64,7 +48,7 @@ export interface HarnessOptions {
 
 /** Starts an orders subgraph for one test file. */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const bed = await subgraphTestBed("orders", ORDERS_DIR);
+  const bed = await kit.subgraphTestBed("orders", ORDERS_DIR);
   const env = ordersEnv({
     ...bed.env,
     ...(options.expirationSeconds ? { ORDER_EXPIRATION_SECONDS: String(options.expirationSeconds) } : {}),
@@ -77,7 +61,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   const startReplica = async (replica: { expirationWorker?: boolean } = {}) =>
     bed.track(
-      await startOrders(env, testLogger("orders"), {
+      await startOrders(env, kit.testLogger("orders"), {
         registry: bed.registry,
         consumerGroupNamespace: bed.namespace,
         expirationWorker: replica.expirationWorker ?? true,
@@ -92,18 +76,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     registry: bed.registry,
     startReplica,
     sql: bed.sql,
+    deliver: (consumer, events) => bed.deliver(app[consumer], events, `${consumer} events`),
     stop: bed.stop,
   };
-}
-
-/** A GraphQL request to the orders subgraph, optionally as `user`. */
-export function gql(
-  harness: Harness,
-  query: string,
-  variables: Record<string, unknown> = {},
-  user?: TestUser,
-): Promise<{ res: Response; body: GraphQLBody }> {
-  return gqlAs(harness.url, query, variables, user);
 }
 
 export const ORDER_FIELDS =
@@ -121,88 +96,6 @@ export interface OrderView {
   ticket: { id: string };
 }
 
-/** A ticket's replicated state as the tickets subgraph publishes it. */
-export interface TicketSpec {
-  ticketId: string;
-  sellerId: string;
-  version: number;
-  status?: "AVAILABLE" | "RESERVED" | "SOLD";
-  title?: string;
-  priceMinor?: number;
-  currency?: string;
-}
-
-/** `ticket.created` (version 1) or `ticket.updated` (later versions) for `ticket`, as tickets would publish it. */
-export function ticketEvent(harness: Harness, ticket: TicketSpec): EventEnvelope {
-  const publisher = createPublisher({ registry: harness.registry, producer: "tickets-test" });
-  const data = {
-    ticketId: ticket.ticketId,
-    title: ticket.title ?? "Radiohead, 12 June, Standing",
-    priceMinor: ticket.priceMinor ?? 8_500,
-    currency: ticket.currency ?? "EUR",
-    sellerId: ticket.sellerId,
-    status: ticket.status ?? "AVAILABLE",
-    version: ticket.version,
-  };
-  const common = {
-    schemaVersion: 1,
-    aggregateId: ticket.ticketId,
-    aggregateVersion: ticket.version,
-    data,
-  } as const;
-  return ticket.version === 1
-    ? publisher.createEnvelope({ type: "ticket.created", ...common })
-    : publisher.createEnvelope({ type: "ticket.updated", ...common });
-}
-
-/** A payment event as the payments subgraph would publish it; `occurredAt` defaults to now. */
-export function paymentEvent(
-  harness: Harness,
-  type: "payment.succeeded" | "payment.failed" | "payment.refunded",
-  payment: {
-    paymentId?: string;
-    orderId: string;
-    amountMinor?: number;
-    currency?: string;
-    occurredAt?: Date;
-  },
-): EventEnvelope {
-  const publisher = createPublisher({ registry: harness.registry, producer: "payments-test" });
-  const paymentId = payment.paymentId ?? randomUUID();
-  const data = {
-    paymentId,
-    orderId: payment.orderId,
-    amountMinor: payment.amountMinor ?? 8_500,
-    currency: payment.currency ?? "EUR",
-    ...(type === "payment.failed" ? { reason: "card_declined" } : {}),
-  };
-  const common = {
-    schemaVersion: 1,
-    aggregateId: paymentId,
-    // Payment events carry no state version; each payment publishes one event per outcome.
-    aggregateVersion: type === "payment.failed" ? 1 : type === "payment.succeeded" ? 2 : 3,
-    data,
-    ...(payment.occurredAt ? { occurredAt: payment.occurredAt } : {}),
-  } as const;
-  if (type === "payment.succeeded") return publisher.createEnvelope({ type, ...common });
-  if (type === "payment.refunded") return publisher.createEnvelope({ type, ...common });
-  return publisher.createEnvelope({ type, ...common });
-}
-
-/**
- * Produces `events` to their topics, then waits until the harness app's consumer of those events
- * (`tickets` or `payments`) has settled every one (applied, duplicate or dead-lettered), so a test can
- * assert the final state, even "nothing changed". Only for files whose consumers run in one app.
- */
-export async function deliver(
-  harness: Harness,
-  consumer: "tickets" | "payments",
-  events: EventEnvelope[],
-): Promise<void> {
-  const kafka = createKafka({ clientId: "orders-test", brokers: kafkaBrokers() });
-  await deliverEvents(kafka, harness.registry, harness.app[consumer], events, { what: `${consumer} events` });
-}
-
 /** Lists tickets for `sellerId` through Kafka (`ticket.created`) and waits until they are replicated; returns their ids. */
 export async function listTickets(
   harness: Harness,
@@ -212,13 +105,13 @@ export async function listTickets(
 ): Promise<string[]> {
   const ids = Array.from({ length: count }, () => randomUUID());
   await produceEvents(
-    createKafka({ clientId: "orders-test", brokers: kafkaBrokers() }),
+    createKafka({ clientId: "orders-test", brokers: kit.kafkaBrokers() }),
     harness.registry,
-    ids.map((ticketId) => ticketEvent(harness, { ...ticket, ticketId, sellerId, version: 1 })),
+    ids.map((ticketId) => ticketEvent({ ...ticket, ticketId, sellerId, version: 1 })),
   );
   // Waits on the replica rather than on one app's consumer: with replicas in the group, any of them
   // may own the partition.
-  await waitUntil(
+  await kit.waitUntil(
     async () => {
       const [row] = await harness.sql<{ n: number }>(
         "SELECT count(*)::int AS n FROM orders.ticket_replica WHERE id = ANY($1::uuid[])",
@@ -233,8 +126,12 @@ export async function listTickets(
 }
 
 /** Creates an order through GraphQL as `buyer`. */
-export async function createOrder(harness: Harness, buyer: TestUser, ticketId: string): Promise<OrderView> {
-  const { body } = await gql(
+export async function createOrder(
+  harness: Harness,
+  buyer: kit.TestUser,
+  ticketId: string,
+): Promise<OrderView> {
+  const { body } = await kit.gql(
     harness,
     `mutation ($ticketId: ID!) { createOrder(ticketId: $ticketId) { ${ORDER_FIELDS} } }`,
     { ticketId },

@@ -10,33 +10,17 @@
  */
 import { randomUUID } from "node:crypto";
 import path from "node:path";
-import {
-  createKafka,
-  createPublisher,
-  type BoxofficeEventDefinition,
-  type EventEnvelope,
-  type EventRegistry,
-} from "@boxoffice/events";
-import { deliverEvents } from "@boxoffice/events/testing";
-import type { GraphQLBody, TestDatabase } from "@boxoffice/service-kit/testing";
+import type { EventEnvelope } from "@boxoffice/events";
+import { orderEvent, type OrderSpec } from "@boxoffice/events/testing";
+import * as kit from "@boxoffice/service-kit/testing-accounts";
 import { startPayments, type PaymentsApp } from "../../src/app.ts";
 import { paymentsEnv } from "../../src/env.ts";
 import { TransientProviderError, type PaymentProvider } from "../../src/providers/payment-provider.ts";
 import { createSandboxProvider, type SandboxProvider } from "../../src/providers/sandbox.ts";
-import {
-  accountsUrl,
-  bearer,
-  gqlAs,
-  kafkaBrokers,
-  signOut,
-  signUp,
-  subgraphTestBed,
-  testLogger,
-  waitUntil,
-  type TestUser,
-} from "@boxoffice/service-kit/testing-accounts";
 
-export { accountsUrl, bearer, kafkaBrokers, signOut, signUp, waitUntil, type TestUser };
+// The shared subgraph test kit (users on the real accounts process, gql, waitUntil…), then this subgraph's own.
+export * from "@boxoffice/service-kit/testing-accounts";
+export { orderEvent, type OrderSpec };
 
 const PAYMENTS_DIR = path.resolve(import.meta.dirname, "../..");
 
@@ -55,18 +39,18 @@ export interface NetworkFaults {
   failRefunds: number;
 }
 
-export interface Harness {
-  app: PaymentsApp;
-  url: string;
-  db: TestDatabase;
-  registry: EventRegistry<BoxofficeEventDefinition>;
+export interface Harness extends kit.SubgraphHarness<PaymentsApp> {
   /** The real sandbox provider behind the network double. */
   sandbox: SandboxProvider;
   network: NetworkFaults;
   /** SQL statements the payments Prisma client ran (clear it before measuring). */
   queries: string[];
-  sql<T extends Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]>;
-  stop(): Promise<void>;
+  /**
+   * Produces `events` to the orders topic in this order (keyed by order id, as the relay does), then
+   * waits until the payments order consumer has settled every one of them (applied, duplicate or
+   * dead-lettered), so a test can assert the final state, including "nothing changed".
+   */
+  deliverOrderEvents(events: EventEnvelope[]): Promise<void>;
 }
 
 /** The sandbox behind a network that may lose responses or hold calls (see `NetworkFaults`). */
@@ -97,7 +81,7 @@ function networkDouble(sandbox: SandboxProvider, network: NetworkFaults): Paymen
 
 /** Starts a payments subgraph for one test file. */
 export async function startHarness(): Promise<Harness> {
-  const bed = await subgraphTestBed("payments", PAYMENTS_DIR);
+  const bed = await kit.subgraphTestBed("payments", PAYMENTS_DIR);
   const queries: string[] = [];
   const env = paymentsEnv({
     ...bed.env,
@@ -107,7 +91,7 @@ export async function startHarness(): Promise<Harness> {
   const sandbox = createSandboxProvider();
   const network: NetworkFaults = { loseResponses: 0, holdNext: null, failRefunds: 0 };
   const app = bed.track(
-    await startPayments(env, testLogger("payments"), {
+    await startPayments(env, kit.testLogger("payments"), {
       onQuery: (sql) => queries.push(sql),
       registry: bed.registry,
       consumerGroupNamespace: bed.namespace,
@@ -125,76 +109,20 @@ export async function startHarness(): Promise<Harness> {
     network,
     queries,
     sql: bed.sql,
+    deliverOrderEvents: (events) => bed.deliver(app.orders, events, "order events"),
     stop: bed.stop,
   };
-}
-
-/** A GraphQL request to the payments subgraph, optionally as `user`. */
-export function gql(
-  harness: Harness,
-  query: string,
-  variables: Record<string, unknown> = {},
-  user?: TestUser,
-): Promise<{ res: Response; body: GraphQLBody }> {
-  return gqlAs(harness.url, query, variables, user);
-}
-
-/** The order fields a test chooses; the rest get defaults (8 500 EUR, expiring in 10 minutes). */
-export interface OrderSpec {
-  orderId: string;
-  buyerId: string;
-  version: number;
-  ticketId?: string;
-  amountMinor?: number;
-  currency?: string;
-  expiresAt?: string;
-}
-
-/** An order event envelope as the orders subgraph would publish it (validated by the registry). */
-export function orderEvent(
-  harness: Harness,
-  type: "order.created" | "order.cancelled" | "order.completed",
-  order: OrderSpec,
-): EventEnvelope {
-  const publisher = createPublisher({ registry: harness.registry, producer: "orders-test" });
-  const data = {
-    orderId: order.orderId,
-    ticketId: order.ticketId ?? randomUUID(),
-    buyerId: order.buyerId,
-    amountMinor: order.amountMinor ?? 8_500,
-    currency: order.currency ?? "EUR",
-    expiresAt: order.expiresAt ?? new Date(Date.now() + 600_000).toISOString(),
-    version: order.version,
-  };
-  const common = { schemaVersion: 1, aggregateId: order.orderId, aggregateVersion: order.version } as const;
-  if (type === "order.created") {
-    return publisher.createEnvelope({ type, ...common, data: { ...data, status: "PENDING" } });
-  }
-  if (type === "order.cancelled") {
-    return publisher.createEnvelope({ type, ...common, data: { ...data, status: "CANCELLED" } });
-  }
-  return publisher.createEnvelope({ type, ...common, data: { ...data, status: "COMPLETED" } });
-}
-
-/**
- * Produces `events` to the orders topic in this order (keyed by order id, as the relay does), then
- * waits until the payments order consumer has settled every one of them (applied, duplicate or
- * dead-lettered), so a test can assert the final state, including "nothing changed".
- */
-export async function deliverOrderEvents(harness: Harness, events: EventEnvelope[]): Promise<void> {
-  const kafka = createKafka({ clientId: "orders-test", brokers: kafkaBrokers() });
-  await deliverEvents(kafka, harness.registry, harness.app.orders, events, { what: "order events" });
 }
 
 /** An open order (order.created, version 1) of `buyer`, delivered through Kafka; returns its id. */
 export async function openOrder(
   harness: Harness,
-  buyer: TestUser,
-  spec: Partial<Omit<OrderSpec, "buyerId" | "version">> = {},
+  buyer: kit.TestUser,
+  spec: Partial<Omit<OrderSpec, "buyerId" | "version" | "status">> = {},
 ): Promise<string> {
   const orderId = spec.orderId ?? randomUUID();
-  await deliverOrderEvents(harness, [
-    orderEvent(harness, "order.created", { ...spec, orderId, buyerId: buyer.id, version: 1 }),
+  await harness.deliverOrderEvents([
+    orderEvent({ ...spec, orderId, buyerId: buyer.id, version: 1, status: "PENDING" }),
   ]);
   return orderId;
 }
