@@ -22,10 +22,20 @@ import pg from "pg";
 import { createLogger } from "./logger.ts";
 import { createMigratedDatabase, graphqlRequest, type GraphQLBody, type TestDatabase } from "./testing.ts";
 
+/** The accounts process of this run, per accounts folder, and how many projects use it now. */
+interface SharedAccounts {
+  started: Promise<{ url: string; stop: () => Promise<void> }>;
+  users: number;
+}
+const shared = globalThis as typeof globalThis & { __boxofficeAccounts?: Map<string, SharedAccounts> };
+
 /**
  * A vitest global setup that starts the accounts subgraph in `accountsDir` (`tsx src/main.ts`) on a
  * free port with its own migrated database `<databasePrefix>_<random>` and exports `TEST_ACCOUNTS_URL` (its /graphql URL) to the test
- * workers; the returned teardown stops it (SIGTERM, SIGKILL after 15 s) and drops the database.
+ * workers. Every project of a run that uses it shares ONE accounts process (the first project's
+ * `databasePrefix` names its database): vitest runs every project's global setup in its one main
+ * process, and a process per project cost ~5 s each at the start of the run. The teardown of the
+ * last project using it stops it (SIGTERM, SIGKILL after 15 s) and drops the database.
  * Use after `@boxoffice/infra/vitest-global-setup` (it needs DATABASE_URL and KAFKA_BROKERS).
  *
  * @throws Error when accounts has no generated code, exits, or is not ready within 60 s.
@@ -35,35 +45,63 @@ export function accountsGlobalSetup(
   accountsDir: string,
 ): () => Promise<() => Promise<void>> {
   return async () => {
-    if (!existsSync(path.join(accountsDir, "src/generated/prisma"))) {
-      throw new Error(`${accountsDir} has no generated code: run \`npx -y pnpm@12.4.2 run generate\` there`);
+    const all = (shared.__boxofficeAccounts ??= new Map<string, SharedAccounts>());
+    let entry = all.get(accountsDir);
+    if (!entry) {
+      entry = { started: startAccounts(databasePrefix, accountsDir), users: 0 };
+      all.set(accountsDir, entry);
+      // A failed start is not kept: the next project tries again (and reports its own error).
+      entry.started.catch(() => all.delete(accountsDir));
     }
-    const db = await createMigratedDatabase(databasePrefix, accountsDir);
-    const child = spawn(path.join(accountsDir, "node_modules/.bin/tsx"), ["src/main.ts"], {
-      cwd: accountsDir,
-      env: {
-        ...process.env,
-        DATABASE_URL: db.url,
-        ACCOUNTS_PORT: "0",
-        NODE_ENV: "test",
-        LOG_LEVEL: "info",
-        // Every test user of a project signs up from this one address; throttling has its own tests.
-        ACCOUNTS_SIGNUP_PER_ADDRESS: "100000",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    try {
-      process.env.TEST_ACCOUNTS_URL = await readyUrl(child);
-    } catch (error) {
-      child.kill("SIGKILL");
-      await db.drop();
-      throw error;
-    }
+    entry.users += 1;
+    const accounts = await entry.started;
+    process.env.TEST_ACCOUNTS_URL = accounts.url;
+    const used = entry;
     return async () => {
-      await stop(child);
-      await db.drop();
+      used.users -= 1;
+      if (used.users > 0) return;
+      all.delete(accountsDir);
+      await accounts.stop();
     };
   };
+}
+
+/** Starts accounts on its own migrated database; `stop` stops it and drops the database. */
+async function startAccounts(
+  databasePrefix: string,
+  accountsDir: string,
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  if (!existsSync(path.join(accountsDir, "src/generated/prisma"))) {
+    throw new Error(`${accountsDir} has no generated code: run \`npx -y pnpm@12.4.2 run generate\` there`);
+  }
+  const db = await createMigratedDatabase(databasePrefix, accountsDir);
+  const child = spawn(path.join(accountsDir, "node_modules/.bin/tsx"), ["src/main.ts"], {
+    cwd: accountsDir,
+    env: {
+      ...process.env,
+      DATABASE_URL: db.url,
+      ACCOUNTS_PORT: "0",
+      NODE_ENV: "test",
+      LOG_LEVEL: "info",
+      // Every test user of a run signs up from this one address; throttling has its own tests.
+      ACCOUNTS_SIGNUP_PER_ADDRESS: "100000",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  try {
+    const url = await readyUrl(child);
+    return {
+      url,
+      stop: async () => {
+        await stop(child);
+        await db.drop();
+      },
+    };
+  } catch (error) {
+    child.kill("SIGKILL");
+    await db.drop();
+    throw error;
+  }
 }
 
 /** Resolves with the URL from the "accounts subgraph ready" log line (pino JSON on stdout). */
