@@ -31,11 +31,11 @@ const world = usePlatform({
   gateways: 2,
   env: { KAFKA_TOPIC_PARTITIONS: String(PARTITIONS) },
   processEnv: {
-    // Expiry within the test's patience, yet longer than a dead consumer's session timeout (kafkajs
-    // default 30 s, its partitions wait that long for the survivor); the reconciler's shortest allowed
-    // window (31 s), polled often.
+    // Expiry within the test's patience, yet well past a dead consumer's session timeout (10 s,
+    // DEFAULT_SESSION_TIMEOUT_MS of @boxoffice/events: its partitions wait that long for the
+    // survivor) and the reconciler's shortest allowed window (31 s), polled often.
     orders: {
-      ORDER_EXPIRATION_SECONDS: "55",
+      ORDER_EXPIRATION_SECONDS: "35",
       ORDER_EXPIRATION_GRACE_SECONDS: "1",
       ORDER_EXPIRATION_POLL_MS: "200",
     },
@@ -68,7 +68,8 @@ async function resilient(
 ): Promise<Reply | undefined> {
   const all = clients();
   // Long enough for a replica whose partitions sat with the killed instance: they wait for its Kafka
-  // session to time out (30 s, the kafkajs default) before the survivor takes them over.
+  // session to time out (10 s, DEFAULT_SESSION_TIMEOUT_MS) and a rebalance before the survivor takes
+  // them over.
   const deadline = Date.now() + 50_000;
   for (let attempt = 0; Date.now() < deadline; attempt += 1) {
     try {
