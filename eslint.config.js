@@ -20,7 +20,13 @@ export default tseslint.config(
   {
     languageOptions: {
       globals: { ...globals.node },
-      parserOptions: { projectService: { allowDefaultProject: ["*.js", "bin/*.js"] } },
+      // Globs relative to the repository root, so lint sees the same projects whether it runs once at
+      // the root (the test command: one process, one TypeScript service for every package) or in a
+      // package (`turbo run lint --filter=…`).
+      parserOptions: {
+        projectService: { allowDefaultProject: ["*.js", "vitest.config.ts"] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       "@typescript-eslint/no-explicit-any": "error",
