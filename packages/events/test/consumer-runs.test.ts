@@ -7,7 +7,7 @@
  */
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   createConsumer,
   createEventProducer,
@@ -21,53 +21,39 @@ import {
 import { PrismaClient } from "./generated/prisma/client.ts";
 import {
   count,
-  createTopics,
   databaseUrl,
-  deleteTopics,
   range,
   recordEffect,
-  testKafka,
-  testRegistry,
-  testSchema,
   ticketPublisher,
   topicSize,
-  uid,
   waitFor,
   writeChanges,
-  type TestSchema,
 } from "./helpers.ts";
+import { useEventsBed } from "./bed.ts";
 
 describe("consumer applying runs of messages per transaction", () => {
-  const id = uid();
-  const registry = testRegistry(id);
+  const bed = useEventsBed(3);
+  const { id, registry, kafka } = bed;
   const topic = registry.topicFor("ticket");
-  const kafka = testKafka();
-  let db: TestSchema;
   const aggregates = range(20).map((n) => `ticket-${n}`);
 
   beforeAll(async () => {
-    db = await testSchema();
-    await createTopics(kafka, registry, 3);
     const relay = createRelay({
       connectionString: databaseUrl(),
-      schema: db.schema,
+      schema: bed.db.schema,
       kafka,
       pollIntervalMs: 200,
     });
     await relay.start();
-    await writeChanges(db.pool, ticketPublisher(registry), aggregates, 25);
+    await writeChanges(bed.db.pool, ticketPublisher(registry), aggregates, 25);
     await waitFor("500 published", () => relay.status().publishedTotal === 500, 60_000);
     await relay.stop();
-  });
-  afterAll(async () => {
-    await db.drop();
-    await deleteTopics(kafka, registry);
   });
 
   it("a handler failing in a run rolls the run back; redone one by one, the poison is dead-lettered and the rest applied once", async () => {
     const pool = new pg.Pool({
       connectionString: databaseUrl(),
-      options: `-c search_path=${db.schema}`,
+      options: `-c search_path=${bed.db.schema}`,
       max: 4,
     });
     const group = `test.runs-poison-${id}`;
@@ -104,14 +90,14 @@ describe("consumer applying runs of messages per transaction", () => {
         "dead-lettered": 1,
         "skipped-unhandled": 20,
       });
-      const effects = await count(db.pool, "SELECT count(*) FROM effect WHERE consumer = 'poison'");
+      const effects = await count(bed.db.pool, "SELECT count(*) FROM effect WHERE consumer = 'poison'");
       const distinct = await count(
-        db.pool,
+        bed.db.pool,
         "SELECT count(DISTINCT event_id) FROM effect WHERE consumer = 'poison'",
       );
       expect(effects).toBe(479);
       expect(distinct).toBe(479);
-      const versions = await db.pool.query<{ v: number }>(
+      const versions = await bed.db.pool.query<{ v: number }>(
         "SELECT aggregate_version AS v FROM effect WHERE consumer = 'poison' AND aggregate_id = 'ticket-3' ORDER BY seq",
       );
       expect(versions.rows.map((r) => r.v)).toEqual(range(25).filter((v) => v !== 1 && v !== 7));
@@ -125,8 +111,8 @@ describe("consumer applying runs of messages per transaction", () => {
   it("runs through a Prisma interactive transaction (the inbox statement's array parameters)", async () => {
     const prisma = new PrismaClient({
       adapter: new PrismaPg(
-        { connectionString: databaseUrl(), options: `-c search_path=${db.schema}` },
-        { schema: db.schema },
+        { connectionString: databaseUrl(), options: `-c search_path=${bed.db.schema}` },
+        { schema: bed.db.schema },
       ),
     });
     const group = `test.runs-prisma-${id}`;
@@ -147,10 +133,10 @@ describe("consumer applying runs of messages per transaction", () => {
     try {
       await waitFor("500 applied", () => consumer.status().counts.applied === 500, 60_000);
       expect(
-        await count(db.pool, "SELECT count(DISTINCT event_id) FROM effect WHERE consumer = 'prisma'"),
+        await count(bed.db.pool, "SELECT count(DISTINCT event_id) FROM effect WHERE consumer = 'prisma'"),
       ).toBe(500);
       expect(
-        await count(db.pool, "SELECT count(*) FROM event_inbox WHERE consumer_group = $1", [group]),
+        await count(bed.db.pool, "SELECT count(*) FROM event_inbox WHERE consumer_group = $1", [group]),
       ).toBe(500);
     } finally {
       await consumer.stop();
@@ -162,7 +148,7 @@ describe("consumer applying runs of messages per transaction", () => {
   it("applies each event once and in per-aggregate order; the same messages again are duplicates", async () => {
     const pool = new pg.Pool({
       connectionString: databaseUrl(),
-      options: `-c search_path=${db.schema}`,
+      options: `-c search_path=${bed.db.schema}`,
       max: 4,
     });
     const group = `test.runs-${id}`;
@@ -198,11 +184,11 @@ describe("consumer applying runs of messages per transaction", () => {
       });
       await producer.disconnect();
       await waitFor("500 duplicates", () => consumer.status().counts.duplicate === 500, 60_000);
-      expect(await count(db.pool, "SELECT count(*) FROM effect WHERE consumer = 'runs'")).toBe(500);
+      expect(await count(bed.db.pool, "SELECT count(*) FROM effect WHERE consumer = 'runs'")).toBe(500);
       expect(
-        await count(db.pool, "SELECT count(DISTINCT event_id) FROM effect WHERE consumer = 'runs'"),
+        await count(bed.db.pool, "SELECT count(DISTINCT event_id) FROM effect WHERE consumer = 'runs'"),
       ).toBe(500);
-      const applied = await db.pool.query<{ aggregate_id: string; v: number }>(
+      const applied = await bed.db.pool.query<{ aggregate_id: string; v: number }>(
         "SELECT aggregate_id, aggregate_version AS v FROM effect WHERE consumer = 'runs' ORDER BY seq",
       );
       for (const a of aggregates) {

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   ACKS_ALL,
   createConsumer,
@@ -11,22 +11,16 @@ import {
 } from "../src/index.ts";
 import {
   count,
-  createTopics,
   databaseUrl,
-  deleteTopics,
   effectReport,
   recordEffect,
   runCli,
-  testKafka,
-  testRegistry,
-  testSchema,
   ticketPublisher,
   topicSize,
-  uid,
   waitFor,
   writeChanges,
-  type TestSchema,
 } from "./helpers.ts";
+import { useEventsBed } from "./bed.ts";
 
 /**
  * A poison message (a handler bug for one event, and a malformed message) goes to `<topic>.dlq`
@@ -34,31 +28,20 @@ import {
  * replaying through the CLI applies it exactly once, and only for the group it is replayed for.
  */
 describe("dead letters", () => {
-  const id = uid();
-  const registry = testRegistry(id);
-  const kafka = testKafka();
+  // // One partition: "later messages on its partition" are all the later messages.
+  const bed = useEventsBed(1);
+  const { id, registry, kafka } = bed;
   const topic = registry.topicFor("ticket");
   const dlq = `${topic}.dlq`;
-  let db: TestSchema;
-
-  beforeAll(async () => {
-    db = await testSchema();
-    // One partition: "later messages on its partition" are all the later messages.
-    await createTopics(kafka, registry, 1);
-  });
-  afterAll(async () => {
-    await db.drop();
-    await deleteTopics(kafka, registry);
-  });
 
   it("dead-letters poison, moves on, and a replay after the fix applies it once", async () => {
     const relay = createRelay({
       connectionString: databaseUrl(),
-      schema: db.schema,
+      schema: bed.db.schema,
       kafka,
       pollIntervalMs: 200,
     });
-    const pool = new pg.Pool({ ...schemaConnection(databaseUrl(), db.schema), max: 4 });
+    const pool = new pg.Pool({ ...schemaConnection(databaseUrl(), bed.db.schema), max: 4 });
     const group = `test.dlq-${id}`;
     let fixed = false;
     let handlerRuns = 0;
@@ -79,7 +62,7 @@ describe("dead letters", () => {
       },
     });
     // A second group on the same topic: replays aimed at `group` must not touch it.
-    const otherPool = new pg.Pool({ ...schemaConnection(databaseUrl(), db.schema), max: 2 });
+    const otherPool = new pg.Pool({ ...schemaConnection(databaseUrl(), bed.db.schema), max: 2 });
     const other = createConsumer({
       kafka,
       groupId: `test.dlq-other-${id}`,
@@ -91,20 +74,20 @@ describe("dead letters", () => {
     await consumer.start();
     await other.start();
     try {
-      await writeChanges(db.pool, ticketPublisher(registry), ["ticket-p"], 3);
+      await writeChanges(bed.db.pool, ticketPublisher(registry), ["ticket-p"], 3);
       await waitFor("v1..v3 published", () => relay.status().publishedTotal === 3);
       // A malformed message in the middle of the stream.
       const producer = createEventProducer(kafka);
       await producer.connect();
       await producer.send({ topic, acks: ACKS_ALL, messages: [{ key: "ticket-p", value: "{not json" }] });
       await producer.disconnect();
-      await writeChanges(db.pool, ticketPublisher(registry), ["ticket-p"], 3);
+      await writeChanges(bed.db.pool, ticketPublisher(registry), ["ticket-p"], 3);
 
-      await waitFor("v1, v2, v4, v5, v6 applied", async () => (await effectReport(db.pool)).total === 5);
+      await waitFor("v1, v2, v4, v5, v6 applied", async () => (await effectReport(bed.db.pool)).total === 5);
       // Each group dead-letters what it cannot process: ours the poison and the malformed message,
       // the other group the malformed message (its handler does not fail on v3).
       await waitFor("3 dead letters", async () => (await topicSize(kafka, dlq)) === 3);
-      expect((await effectReport(db.pool)).sequences.get("ticket-p")).toEqual([1, 2, 4, 5, 6]);
+      expect((await effectReport(bed.db.pool)).sequences.get("ticket-p")).toEqual([1, 2, 4, 5, 6]);
       expect(consumer.status().counts["dead-lettered"]).toBe(2);
       expect(handlerRuns).toBeGreaterThanOrEqual(3 + 3);
 
@@ -120,7 +103,7 @@ describe("dead letters", () => {
       expect(letters).toHaveLength(2);
       const [poison, malformed] = letters;
       const v3EventId = (
-        await db.pool.query<{ event_id: string }>(
+        await bed.db.pool.query<{ event_id: string }>(
           "SELECT event_id FROM event_outbox WHERE aggregate_id = 'ticket-p' AND aggregate_version = 3",
         )
       ).rows[0]?.event_id;
@@ -163,11 +146,11 @@ describe("dead letters", () => {
         });
       }
       await waitFor("replays settled", () => consumer.status().counts.duplicate === 1);
-      const report = await effectReport(db.pool);
+      const report = await effectReport(bed.db.pool);
       expect(report.sequences.get("ticket-p")).toEqual([1, 2, 4, 5, 6, 3]);
       expect(report.doubled).toBe(0);
       expect(
-        await count(db.pool, "SELECT count(*) FROM event_inbox WHERE consumer_group = $1", [group]),
+        await count(bed.db.pool, "SELECT count(*) FROM event_inbox WHERE consumer_group = $1", [group]),
       ).toBe(6);
       await waitFor("other group saw both replays", () => other.status().counts["skipped-other-group"] === 2);
       expect(other.status().counts.applied).toBe(5);

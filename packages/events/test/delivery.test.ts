@@ -1,51 +1,34 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createConsumer, createRelay, pgTransactions } from "../src/index.ts";
 import {
-  createTopics,
   databaseUrl,
-  deleteTopics,
   effectReport,
   range,
   recordEffect,
-  testKafka,
-  testRegistry,
-  testSchema,
   ticketPublisher,
-  uid,
   waitFor,
   writeChanges,
-  type TestSchema,
 } from "./helpers.ts";
+import { useEventsBed } from "./bed.ts";
 
 /**
  * The end-to-end guarantee at volume: 10,000 events over 50 aggregates, written in committed
  * transactions while TWO relay replicas race over one outbox, consumed by a consumer group.
  */
 describe("delivery at volume", () => {
-  const id = uid();
-  const registry = testRegistry(id);
-  const kafka = testKafka();
-  let db: TestSchema;
-
-  beforeAll(async () => {
-    db = await testSchema();
-    await createTopics(kafka, registry, 6);
-  });
-  afterAll(async () => {
-    await db.drop();
-    await deleteTopics(kafka, registry);
-  });
+  const bed = useEventsBed(6);
+  const { id, registry, kafka } = bed;
 
   it("delivers every one of 10,000 events, applies each exactly once, in per-aggregate order", async () => {
     const aggregates = range(50).map((n) => `ticket-${n}`);
     const perAggregate = 200;
     const relays = [1, 2].map(() =>
-      createRelay({ connectionString: databaseUrl(), schema: db.schema, kafka, pollIntervalMs: 200 }),
+      createRelay({ connectionString: databaseUrl(), schema: bed.db.schema, kafka, pollIntervalMs: 200 }),
     );
     const consumerPool = new pg.Pool({
       connectionString: databaseUrl(),
-      options: `-c search_path=${db.schema}`,
+      options: `-c search_path=${bed.db.schema}`,
       max: 4,
     });
     const consumer = createConsumer({
@@ -62,11 +45,16 @@ describe("delivery at volume", () => {
     await Promise.all(relays.map((r) => r.start()));
     await consumer.start();
     try {
-      await writeChanges(db.pool, ticketPublisher(registry), aggregates, perAggregate);
+      await writeChanges(bed.db.pool, ticketPublisher(registry), aggregates, perAggregate);
       const total = aggregates.length * perAggregate;
-      await waitFor("all effects", async () => (await effectReport(db.pool)).total >= total, 150_000, 250);
+      await waitFor(
+        "all effects",
+        async () => (await effectReport(bed.db.pool)).total >= total,
+        150_000,
+        250,
+      );
 
-      const report = await effectReport(db.pool);
+      const report = await effectReport(bed.db.pool);
       expect(report.total).toBe(total);
       expect(report.distinctEvents).toBe(total);
       expect(report.doubled).toBe(0);

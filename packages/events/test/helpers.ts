@@ -9,7 +9,6 @@ import path from "node:path";
 import { logLevel, type Kafka } from "kafkajs";
 import pg from "pg";
 import {
-  boxofficeRegistry,
   createKafka,
   createPublisher,
   ensureTopics,
@@ -22,6 +21,7 @@ import {
   type Publisher,
   type SqlExecutor,
 } from "../src/index.ts";
+import { testRegistry as prefixedRegistry } from "../src/testing.ts";
 
 export const PACKAGE_DIR = path.resolve(import.meta.dirname, "..");
 
@@ -47,16 +47,9 @@ export function testKafka(clientId = "events-test", brokers = kafkaBrokers()): K
   return createKafka({ clientId, brokers, logLevel: logLevel.NOTHING });
 }
 
-/** The Boxoffice registry with topics unique to one test. */
+/** The Boxoffice registry with topics unique to one test: `t<id>.<production topic>` (`testRegistry` of ../src/testing.ts). */
 export function testRegistry(id: string): EventRegistry<BoxofficeEventDefinition> {
-  return boxofficeRegistry.withTopics({
-    user: `t${id}.accounts`,
-    session: `t${id}.accounts`,
-    ticket: `t${id}.tickets`,
-    order: `t${id}.orders`,
-    payment: `t${id}.payments`,
-    "signing-key": `t${id}.signing-keys`,
-  });
+  return prefixedRegistry(`t${id}`);
 }
 
 export interface TestSchema {

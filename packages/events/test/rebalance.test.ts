@@ -1,5 +1,5 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   createConsumer,
   createRelay,
@@ -9,55 +9,38 @@ import {
 } from "../src/index.ts";
 import {
   committedTotal,
-  createTopics,
   databaseUrl,
-  deleteTopics,
   effectReport,
   range,
   recordEffect,
-  testKafka,
-  testRegistry,
-  testSchema,
   ticketPublisher,
-  uid,
   waitFor,
   writeChanges,
-  type TestSchema,
 } from "./helpers.ts";
+import { useEventsBed } from "./bed.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("consumer group membership", () => {
-  const id = uid();
-  const registry = testRegistry(id);
-  const kafka = testKafka();
+  const bed = useEventsBed(6);
+  const { id, registry, kafka } = bed;
   const topic = registry.topicFor("ticket");
-  let db: TestSchema;
-
-  beforeAll(async () => {
-    db = await testSchema();
-    await createTopics(kafka, registry, 6);
-  });
-  afterAll(async () => {
-    await db.drop();
-    await deleteTopics(kafka, registry);
-  });
 
   it("a second consumer joining mid-stream (rebalance): no lost and no doubled effects", async () => {
     const aggregates = range(20).map((n) => `ticket-${n}`);
     const relay = createRelay({
       connectionString: databaseUrl(),
-      schema: db.schema,
+      schema: bed.db.schema,
       kafka,
       pollIntervalMs: 200,
     });
     await relay.start();
-    await writeChanges(db.pool, ticketPublisher(registry), aggregates, 50);
+    await writeChanges(bed.db.pool, ticketPublisher(registry), aggregates, 50);
     await waitFor("relay published 1000", () => relay.status().publishedTotal === 1000);
     await relay.stop();
 
     const group = `test.rebalance-${id}`;
-    const pool = new pg.Pool({ ...schemaConnection(databaseUrl(), db.schema), max: 6 });
+    const pool = new pg.Pool({ ...schemaConnection(databaseUrl(), bed.db.schema), max: 6 });
     // A slow handler, so the stream is still flowing when the second member joins.
     const member = (name: string) => {
       const apply = async (event: Parameters<typeof recordEffect>[1], tx: SqlExecutor) => {
@@ -80,7 +63,11 @@ describe("consumer group membership", () => {
     try {
       await waitFor("first member ready", () => first.status().ready);
       expect(first.status().assignments[topic]).toEqual([0, 1, 2, 3, 4, 5]);
-      await waitFor("first quarter applied", async () => (await effectReport(db.pool)).total >= 250, 60_000);
+      await waitFor(
+        "first quarter applied",
+        async () => (await effectReport(bed.db.pool)).total >= 250,
+        60_000,
+      );
       await second.start();
       await waitFor(
         "both members share the partitions",
@@ -96,13 +83,13 @@ describe("consumer group membership", () => {
         },
         60_000,
       );
-      await waitFor("all 1000 applied", async () => (await effectReport(db.pool)).total >= 1000, 90_000);
+      await waitFor("all 1000 applied", async () => (await effectReport(bed.db.pool)).total >= 1000, 90_000);
       await waitFor(
         "all offsets committed",
         async () => (await committedTotal(kafka, group, topic)) === 1000,
       );
 
-      const report = await effectReport(db.pool);
+      const report = await effectReport(bed.db.pool);
       expect(report.total).toBe(1000);
       expect(report.doubled).toBe(0);
       for (const a of aggregates) expect(report.sequences.get(a)).toEqual(range(50));
@@ -117,7 +104,7 @@ describe("consumer group membership", () => {
 
   it("graceful shutdown finishes the message in flight, commits it, and reports not ready", async () => {
     const group = `test.shutdown-${id}`;
-    const pool = new pg.Pool({ ...schemaConnection(databaseUrl(), db.schema), max: 2 });
+    const pool = new pg.Pool({ ...schemaConnection(databaseUrl(), bed.db.schema), max: 2 });
     let started!: () => void;
     const inFlight = new Promise<void>((resolve) => (started = resolve));
     let finished = 0;
@@ -146,7 +133,7 @@ describe("consumer group membership", () => {
       // The message in flight completed and its offset was committed before leaving the group.
       expect(finished).toBe(1);
       expect(await committedTotal(kafka, group, topic)).toBe(1);
-      const effects = await db.pool.query(
+      const effects = await bed.db.pool.query(
         "SELECT count(*)::int AS n FROM effect WHERE consumer = 'shutdown'",
       );
       expect(effects.rows[0]).toEqual({ n: 1 });

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
   applyIfNewer,
   createConsumer,
@@ -13,20 +13,14 @@ import {
 } from "../src/index.ts";
 import {
   committedTotal,
-  createTopics,
   databaseUrl,
-  deleteTopics,
   range,
-  testKafka,
-  testRegistry,
-  testSchema,
   ticketPublisher,
   topicSize,
-  uid,
   waitFor,
   writeChanges,
-  type TestSchema,
 } from "./helpers.ts";
+import { useEventsBed } from "./bed.ts";
 
 type TicketEvent = EventOfType<BoxofficeEventDefinition, "ticket.created" | "ticket.updated">;
 
@@ -41,31 +35,23 @@ const replicaInto = (table: string) => async (event: TicketEvent, tx: PgTransact
 };
 
 describe("read model rebuild", () => {
-  const id = uid();
-  const registry = testRegistry(id);
-  const kafka = testKafka();
-  let db: TestSchema;
+  const bed = useEventsBed(3);
+  const { id, registry, kafka } = bed;
 
-  beforeAll(async () => {
-    db = await testSchema();
-    await createTopics(kafka, registry, 3);
-  });
   afterAll(async () => {
-    await db.pool.query(`DROP SCHEMA IF EXISTS rebuild_${id} CASCADE`);
-    await db.drop();
-    await deleteTopics(kafka, registry);
+    await bed.db.pool.query(`DROP SCHEMA IF EXISTS rebuild_${id} CASCADE`);
   });
 
   it("replays the topics from the beginning into fresh tables and ends equal to the live replica", async () => {
     const relay = createRelay({
       connectionString: databaseUrl(),
-      schema: db.schema,
+      schema: bed.db.schema,
       kafka,
       pollIntervalMs: 200,
     });
     await relay.start();
     await writeChanges(
-      db.pool,
+      bed.db.pool,
       ticketPublisher(registry),
       range(8).map((n) => `ticket-${n}`),
       15,
@@ -73,7 +59,7 @@ describe("read model rebuild", () => {
     await waitFor("published", () => relay.status().publishedTotal === 120);
     await relay.stop();
 
-    const pool = new pg.Pool({ ...schemaConnection(databaseUrl(), db.schema), max: 4 });
+    const pool = new pg.Pool({ ...schemaConnection(databaseUrl(), bed.db.schema), max: 4 });
     const live = createConsumer({
       kafka,
       groupId: `test.rebuild-${id}`,
@@ -99,8 +85,8 @@ describe("read model rebuild", () => {
       transaction: pgTransactions(pool),
       handlers: { "ticket.created": replicaInto(fresh), "ticket.updated": replicaInto(fresh) },
       prepare: async () => {
-        await db.pool.query(`CREATE SCHEMA rebuild_${id}`);
-        await db.pool.query(`CREATE TABLE ${fresh} (LIKE ticket_replica INCLUDING ALL)`);
+        await bed.db.pool.query(`CREATE SCHEMA rebuild_${id}`);
+        await bed.db.pool.query(`CREATE TABLE ${fresh} (LIKE ticket_replica INCLUDING ALL)`);
       },
     });
     await pool.end();
@@ -108,8 +94,8 @@ describe("read model rebuild", () => {
     expect(result.groupId).toMatch(new RegExp(`^test\\.rebuild-${id}\\.rebuild-\\d+$`));
     expect(result.messages).toBe(120);
     expect(result.counts.applied).toBe(120);
-    const liveRows = await db.pool.query("SELECT * FROM ticket_replica ORDER BY id");
-    const rebuiltRows = await db.pool.query(`SELECT * FROM ${fresh} ORDER BY id`);
+    const liveRows = await bed.db.pool.query("SELECT * FROM ticket_replica ORDER BY id");
+    const rebuiltRows = await bed.db.pool.query(`SELECT * FROM ${fresh} ORDER BY id`);
     expect(liveRows.rows).toHaveLength(8);
     expect(rebuiltRows.rows).toEqual(liveRows.rows);
     // The rebuild group's offsets sit at the end: live consumption can continue under it.

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   ACKS_ALL,
   applyIfNewer,
@@ -12,35 +12,12 @@ import {
   type EventEnvelope,
   type MessageOutcome,
 } from "../src/index.ts";
-import {
-  committedTotal,
-  createTopics,
-  databaseUrl,
-  deleteTopics,
-  testKafka,
-  testRegistry,
-  testSchema,
-  ticketPublisher,
-  topicSize,
-  uid,
-  waitFor,
-  type TestSchema,
-} from "./helpers.ts";
+import { committedTotal, databaseUrl, ticketPublisher, topicSize, waitFor } from "./helpers.ts";
+import { useEventsBed } from "./bed.ts";
 
 describe("version-aware replica", () => {
-  const id = uid();
-  const registry = testRegistry(id);
-  const kafka = testKafka();
-  let db: TestSchema;
-
-  beforeAll(async () => {
-    db = await testSchema();
-    await createTopics(kafka, registry, 1);
-  });
-  afterAll(async () => {
-    await db.drop();
-    await deleteTopics(kafka, registry);
-  });
+  const bed = useEventsBed(1);
+  const { id, registry, kafka } = bed;
 
   it("isNewer compares versions, treating a missing row as older than anything", () => {
     expect(isNewer(undefined, 1)).toBe(true);
@@ -84,7 +61,7 @@ describe("version-aware replica", () => {
     });
     await producer.disconnect();
 
-    const pool = new pg.Pool({ ...schemaConnection(databaseUrl(), db.schema), max: 2 });
+    const pool = new pg.Pool({ ...schemaConnection(databaseUrl(), bed.db.schema), max: 2 });
     const storedAfterEach: number[] = [];
     const results: string[] = [];
     const outcomes: MessageOutcome[] = [];
@@ -121,7 +98,7 @@ describe("version-aware replica", () => {
       expect(outcomes.map((o) => o.kind)).toEqual(["applied", "applied", "applied", "duplicate"]);
       expect(results).toEqual(["applied", "applied", "stale"]);
       expect(storedAfterEach).toEqual([1, 3, 3]);
-      const replica = await db.pool.query(
+      const replica = await bed.db.pool.query(
         "SELECT id, title, price_minor, status, version FROM ticket_replica",
       );
       expect(replica.rows).toEqual([

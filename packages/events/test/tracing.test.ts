@@ -20,51 +20,37 @@ import { readSpans, type SpanRecord } from "@boxoffice/telemetry/spans";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createConsumer, createRelay, pgTransaction, pgTransactions } from "../src/index.ts";
-import {
-  changeTicket,
-  createTopics,
-  databaseUrl,
-  deleteTopics,
-  recordEffect,
-  testKafka,
-  testRegistry,
-  testSchema,
-  ticketPublisher,
-  uid,
-  waitFor,
-  type TestSchema,
-} from "./helpers.ts";
+import { changeTicket, databaseUrl, recordEffect, ticketPublisher, waitFor } from "./helpers.ts";
+import { useEventsBed } from "./bed.ts";
 
 const dir = await mkdtemp(path.join(tmpdir(), "events-tracing-"));
 startTelemetry("events-test", { TELEMETRY_TRACES_DIR: dir });
 
 describe("tracing through outbox, relay and consumers", () => {
-  const id = uid();
-  const registry = testRegistry(id);
+  // // One partition: the consumers see the three events in one fetch, so the batch path gets a run.
+  const bed = useEventsBed(1);
+  const { id, registry, kafka } = bed;
   const topic = registry.topicFor("ticket");
-  const kafka = testKafka();
-  let db: TestSchema;
   let pool: pg.Pool;
   /** traceparent of each "request" that published an event. */
   const requests: string[] = [];
 
   beforeAll(async () => {
-    db = await testSchema();
-    // One partition: the consumers see the three events in one fetch, so the batch path gets a run.
-    await createTopics(kafka, registry, 1);
-    pool = new pg.Pool({ connectionString: databaseUrl(), options: `-c search_path=${db.schema}`, max: 4 });
+    pool = new pg.Pool({
+      connectionString: databaseUrl(),
+      options: `-c search_path=${bed.db.schema}`,
+      max: 4,
+    });
     const publisher = ticketPublisher(registry);
     for (const ticket of ["ticket-a", "ticket-b", "ticket-c"]) {
       await inSpan("request", { kind: SpanKind.SERVER }, async () => {
         requests.push(currentTraceparent()!);
-        await pgTransaction(db.pool, (tx) => changeTicket(tx, publisher, ticket));
+        await pgTransaction(bed.db.pool, (tx) => changeTicket(tx, publisher, ticket));
       });
     }
   });
   afterAll(async () => {
     await pool.end();
-    await db.drop();
-    await deleteTopics(kafka, registry);
     await shutdownTelemetry();
     await rm(dir, { recursive: true, force: true });
   });
@@ -72,7 +58,7 @@ describe("tracing through outbox, relay and consumers", () => {
   it("one trace per published event: request → relay send → consumer, with links from the batches", async () => {
     const relay = createRelay({
       connectionString: databaseUrl(),
-      schema: db.schema,
+      schema: bed.db.schema,
       kafka,
       pollIntervalMs: 200,
     });

@@ -1,44 +1,12 @@
-import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { generateSigningKey, type SigningKey } from "@boxoffice/auth-verify";
-import {
-  ACKS_ALL,
-  boxofficeRegistry,
-  createEventProducer,
-  createKafka,
-  createPublisher,
-  ensureTopics,
-  envelopeHeaders,
-  installEventTables,
-  pgExecutor,
-  pgTransactions,
-  schemaConnection,
-  topicSpecsFor,
-  type MessageOutcome,
-  type PgTransaction,
-} from "@boxoffice/events";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pgExecutor, pgTransactions, type MessageOutcome, type PgTransaction } from "@boxoffice/events";
+import { beforeAll, afterAll, describe, expect, it } from "vitest";
 import { createSigningKeyReplica, SIGNING_KEYS_SCHEMA, type SigningKeyReplica } from "../src/signing-keys.ts";
+import { waitUntil } from "../src/testing-accounts.ts";
+import { useReplicaBed } from "./support/replica-bed.ts";
 
-const id = randomBytes(5).toString("hex");
-const schema = `signing_keys_${id}`;
-const registry = boxofficeRegistry.withTopics({
-  user: `t${id}.accounts`,
-  session: `t${id}.accounts`,
-  ticket: `t${id}.tickets`,
-  order: `t${id}.orders`,
-  payment: `t${id}.payments`,
-  "signing-key": `t${id}.signing-keys`,
-});
-const kafka = createKafka({
-  clientId: "signing-keys-test",
-  brokers: (process.env.KAFKA_BROKERS ?? "").split(","),
-});
-const producer = createEventProducer(kafka);
-const publisher = createPublisher({ registry, producer: "accounts-test" });
-const outcomes: MessageOutcome[] = [];
-let pool: pg.Pool;
+const bed = useReplicaBed("signing_keys", SIGNING_KEYS_SCHEMA);
+const { id, registry, kafka, publisher, outcomes, produce } = bed;
 let replica: SigningKeyReplica;
 /**
  * A second replica of the same service (another process in production): same table, same consumer
@@ -46,26 +14,8 @@ let replica: SigningKeyReplica;
  */
 let sibling: SigningKeyReplica;
 
-function databaseUrl(): string {
-  const url = process.env.DATABASE_URL;
-  if (!url) throw new Error("DATABASE_URL is not set: the infra global setup did not run");
-  return url;
-}
-
 beforeAll(async () => {
-  const admin = new pg.Client({ connectionString: databaseUrl() });
-  await admin.connect();
-  try {
-    await installEventTables(admin, schema, ["inbox"]);
-    await admin.query(`SET search_path TO ${schema}`);
-    await admin.query(await readFile(SIGNING_KEYS_SCHEMA.sql, "utf8"));
-  } finally {
-    await admin.end();
-  }
-  pool = new pg.Pool({ ...schemaConnection(databaseUrl(), schema), max: 5 });
-  await ensureTopics(kafka, topicSpecsFor(registry, { partitions: 3, replicationFactor: 1 }));
-  await producer.connect();
-  const common = { kafka, db: pgExecutor(pool), transaction: pgTransactions(pool), registry };
+  const common = { kafka, db: pgExecutor(bed.pool), transaction: pgTransactions(bed.pool), registry };
   const service = `signing-keys-test-${id}`;
   const onOutcome = (outcome: MessageOutcome) => outcomes.push(outcome);
   replica = createSigningKeyReplica<PgTransaction>({ ...common, service, onOutcome });
@@ -75,17 +25,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([replica?.stop(), sibling?.stop()]);
-  await producer.disconnect();
-  await pool?.end();
-  const admin = new pg.Client({ connectionString: databaseUrl() });
-  await admin.connect();
-  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await admin.end();
-  const kafkaAdmin = kafka.admin();
-  await kafkaAdmin.connect();
-  const topics = registry.topics().flatMap((t) => [t, `${t}.dlq`]);
-  await kafkaAdmin.deleteTopics({ topics }).catch(() => undefined);
-  await kafkaAdmin.disconnect();
 });
 
 const PUBLISHED_AT = "2026-12-02T10:00:00.000Z";
@@ -119,32 +58,8 @@ function retired(key: SigningKey) {
   });
 }
 
-async function produce(
-  ...events: Array<ReturnType<typeof published> | ReturnType<typeof retired>>
-): Promise<void> {
-  await producer.send({
-    topic: registry.topicFor("signing-key"),
-    acks: ACKS_ALL,
-    messages: events.map((e) => ({
-      key: e.aggregateId,
-      value: JSON.stringify(e),
-      headers: envelopeHeaders(e),
-    })),
-  });
-}
-
-/** Polls `check` every 10 ms until it holds or `deadlineMs` passes; returns the elapsed ms. */
-async function waitUntil(check: () => boolean | Promise<boolean>, deadlineMs = 20_000): Promise<number> {
-  const start = performance.now();
-  while (!(await check())) {
-    if (performance.now() - start > deadlineMs) throw new Error(`condition not met within ${deadlineMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return performance.now() - start;
-}
-
 async function rowOf(kid: string) {
-  const { rows } = await pool.query<{ status: string; version: number }>(
+  const { rows } = await bed.pool.query<{ status: string; version: number }>(
     "SELECT status, version FROM signing_keys WHERE kid = $1",
     [kid],
   );
@@ -203,8 +118,8 @@ describe("signing-key replica", () => {
     // A fresh process: an empty key set until start() reads the table (Kafka need not deliver again).
     const restarted = createSigningKeyReplica<PgTransaction>({
       kafka,
-      db: pgExecutor(pool),
-      transaction: pgTransactions(pool),
+      db: pgExecutor(bed.pool),
+      transaction: pgTransactions(bed.pool),
       registry,
       service: `restarted-${id}`,
     });
