@@ -190,9 +190,17 @@ function log4jConfig(logFile: string): string {
   ].join("\n");
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding (Kafka's `Uuid` text form). */
-function newClusterId(): string {
-  return randomBytes(16).toString("base64url");
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding (Kafka's `Uuid` text form), never
+ * starting with `-`: `kafka-storage format -t <id>` would read such an id as an option and fail
+ * ("argument --cluster-id/-t: expected one argument"), one start in 64. Kafka's own
+ * `Uuid.randomUuid()` draws again for the same reason (org.apache.kafka.common.Uuid).
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
 }
 
 /**
@@ -297,8 +305,7 @@ export async function startLocalKafka(
           "kafka.tools.StorageTool",
           "format",
           "--ignore-formatted",
-          "-t",
-          newClusterId(),
+          `--cluster-id=${newClusterId()}`,
           "-c",
           paths.properties,
         ],
