@@ -9,7 +9,7 @@ import { down, freePortPair, up } from "@boxoffice/infra";
 import { startPlatform, type Platform, type PlatformOptions } from "@boxoffice/platform";
 import { graphqlRequest } from "@boxoffice/service-kit/testing";
 import pg from "pg";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, afterEach, beforeAll } from "vitest";
 
 export const PASSWORD = "correct horse battery staple";
 
@@ -121,6 +121,9 @@ export async function sql<T extends pg.QueryResultRow>(
   }
 }
 
+/** How many output lines of a platform's processes `usePlatform` keeps for a failed test's report. */
+const PLATFORM_OUTPUT_LINES = 400;
+
 /** Limits raised for journeys that are not about them (one address, many users and orders). */
 export const RELAXED_LIMITS: Record<string, string> = {
   ACCOUNTS_SIGNUP_PER_ADDRESS: "100000",
@@ -153,6 +156,10 @@ export interface OwnBroker {
  * and stops it after them. Read `.platform` / `.client` (and `.broker` with `ownBroker`) inside tests
  * (they exist once beforeAll ran). Processes are stopped, restarted and signalled through
  * `.platform` (`stopService`, `startService`, `signalService`).
+ *
+ * The processes' output (warnings and errors: the platform's `LOG_LEVEL`) is kept, the last
+ * `PLATFORM_OUTPUT_LINES` lines, and printed to stderr after a test that failed: a failing e2e test
+ * on a CI machine then shows what the subgraphs said, not only what the client saw.
  */
 export function usePlatform({ ownBroker = false, ...options }: UsePlatformOptions = {}) {
   const state: {
@@ -162,6 +169,23 @@ export function usePlatform({ ownBroker = false, ...options }: UsePlatformOption
     brokerEnv?: NodeJS.ProcessEnv;
     dataDir?: string;
   } = {};
+  const output: string[] = [];
+  let printed = 0;
+  const keep = (name: string, line: string) => {
+    output.push(`${new Date().toISOString()} ${name}: ${line}`);
+    if (output.length > PLATFORM_OUTPUT_LINES) {
+      output.shift();
+      printed = Math.max(0, printed - 1);
+    }
+  };
+  afterEach(({ task }) => {
+    if (task.result?.state !== "fail" || printed === output.length) return;
+    console.error(
+      `platform output since the last print (${output.length - printed} lines, after "${task.name}" failed):\n` +
+        output.slice(printed).join("\n"),
+    );
+    printed = output.length;
+  });
   beforeAll(
     async () => {
       let kafkaBrokers = process.env.KAFKA_BROKERS!;
@@ -187,6 +211,7 @@ export function usePlatform({ ownBroker = false, ...options }: UsePlatformOption
       state.platform = await startPlatform({
         adminDatabaseUrl: process.env.DATABASE_URL!,
         kafkaBrokers,
+        onOutput: keep,
         ...options,
         // Every test client is one address (127.0.0.1) placing many orders; abuse.test.ts keeps the
         // production limits and tests them.
