@@ -86,6 +86,12 @@ export interface ConsumerOptions<D extends AnyEventDefinition, Tx extends SqlExe
   maxAttempts?: number;
   /** Retry backoff, doubling from initialMs up to maxMs (default 200 / 5000). */
   retryBackoff?: { initialMs?: number; maxMs?: number };
+  /**
+   * Restart backoff after a crash kafkajs does not restart from itself, ms, doubling from initialMs
+   * up to maxMs and back to initialMs once the consumer has joined its group again (default
+   * 1 000 / 30 000). See `start()`.
+   */
+  restartBackoff?: { initialMs?: number; maxMs?: number };
   /** What to do with a type the registry does not know (default `skip`). */
   unknownTypes?: "skip" | "dead-letter";
   /** A new group starts at the beginning of the topics (default true: replicas need everything). */
@@ -158,7 +164,8 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
 /** For `/readyz` and dashboards. */
 export interface ConsumerStatus {
   groupId: string;
-  state: "idle" | "starting" | "running" | "stopping" | "stopped" | "crashed";
+  /** `running` from `start()` to `stop()`, through crashes and restarts (see `ready`, `restarts`). */
+  state: "idle" | "starting" | "running" | "stopping" | "stopped";
   /** Running and a member of the group (assignments known). */
   ready: boolean;
   /**
@@ -176,6 +183,11 @@ export interface ConsumerStatus {
   positions: Record<string, string>;
   lastError?: string;
   lastSettledAt?: string;
+  /**
+   * How many times this consumer restarted itself after a crash kafkajs would not restart from
+   * (`start()`); kafkajs' own restarts after retriable crashes are not counted.
+   */
+  restarts: number;
   /**
    * How far behind the consumer is: `events` = Σ over assigned partitions of (high watermark −
    * position), with each partition's high watermark as of its last fetched batch (so it can be
@@ -228,6 +240,12 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
   /** kafkajs' `run()`: settles once the first group join finished (or crashed). */
   private firstJoin: Promise<void> | undefined;
   private unwatch: (() => void) | undefined;
+  private readonly restartInitialMs: number;
+  private readonly restartMaxMs: number;
+  private restartDelayMs: number;
+  private restartTimer: NodeJS.Timeout | undefined;
+  /** A supervised restart in progress (reconnect, subscribe, run): the error if it failed. */
+  private restarting: Promise<string | undefined> | undefined;
 
   constructor(private readonly options: ConsumerOptions<D, Tx>) {
     this.logger = options.logger ?? silentLogger;
@@ -235,6 +253,9 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
     this.maxAttempts = options.maxAttempts ?? 5;
     this.backoffInitialMs = options.retryBackoff?.initialMs ?? 200;
     this.backoffMaxMs = options.retryBackoff?.maxMs ?? 5_000;
+    this.restartInitialMs = options.restartBackoff?.initialMs ?? 1_000;
+    this.restartMaxMs = options.restartBackoff?.maxMs ?? 30_000;
+    this.restartDelayMs = this.restartInitialMs;
     this.commitEvery = options.commitEveryMessages ?? 100;
     this.applyBatchSize = Math.max(1, Math.floor(options.applyBatchSize ?? 1));
     this.topics = options.topics ?? options.registry.topicsForTypes(Object.keys(options.handlers));
@@ -273,6 +294,7 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
       assignments: {},
       positions: {},
       lag: { events: 0, ms: 0, partitions: {} },
+      restarts: 0,
       timings: { batches: 0, transactions: 0, applyMs: 0, commitMs: 0 },
       counts: {
         applied: 0,
@@ -296,12 +318,13 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
       }
       if (this.current.state === "running") this.current.ready = true;
       this.current.joining = false;
+      this.restartDelayMs = this.restartInitialMs;
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       this.current.lastError = errorMessage(event.payload.error);
       this.current.ready = false;
       this.current.joining = false;
-      if (!event.payload.restart && this.current.state === "running") this.current.state = "crashed";
+      if (!event.payload.restart) this.restartAfterCrash(errorMessage(event.payload.error));
     });
     this.consumer.on(this.consumer.events.REBALANCING, () => {
       this.current.ready = false;
@@ -354,6 +377,15 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
    * crash waits for the group to re-form, which the broker holds until the dead member's session
    * expires (`sessionTimeoutMs`); its service serves from its tables meanwhile.
    *
+   * Supervised: kafkajs restarts its consumer after a retriable crash, but not after one it deems
+   * non-retriable, and some of those happen in an ordinary broker outage — "Failed to find group
+   * coordinator" when the broker goes away while the member re-joins (kafkajs issues #1630, #1445).
+   * Left alone, such a consumer stays disconnected for the life of the process while its service
+   * answers from a read model that no longer moves. So after any crash kafkajs will not restart
+   * from, this consumer reconnects, re-subscribes and runs again itself, after `restartBackoff`
+   * (doubling while the broker stays away), until `stop()`; `status().restarts` counts these, and
+   * the consumer is not ready (`/readyz` false) from the crash until it has joined again.
+   *
    * @throws kafkajs errors when the broker is unreachable or a topic does not exist.
    */
   async start(): Promise<void> {
@@ -365,9 +397,15 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
     this.current.state = "running";
     this.unwatch = watchConsumer({ group: this.options.groupId, read: () => this.status().lag });
     this.current.joining = true;
-    // kafkajs' run() resolves after the first joinAndSync; a failed join goes through its crash
-    // handling (CRASH event, restart unless stopping), so the promise itself rarely rejects.
-    this.firstJoin = this.consumer
+    this.firstJoin = this.run();
+  }
+
+  /**
+   * kafkajs' `run()`: resolves after the first joinAndSync; a failed join goes through kafkajs' crash
+   * handling (CRASH event: its restart, or ours), so the promise itself rarely rejects.
+   */
+  private run(): Promise<void> {
+    return this.consumer
       .run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -376,13 +414,53 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
       })
       .catch((error: unknown) => {
         this.current.lastError = errorMessage(error);
-        this.current.joining = false;
-        this.current.state = "crashed";
-        this.logger.error("consumer: could not start", {
-          groupId: this.options.groupId,
-          error: errorMessage(error),
-        });
+        this.restartAfterCrash(errorMessage(error));
       });
+  }
+
+  /** After a crash kafkajs will not restart from: schedules our own restart (see `start()`). */
+  private restartAfterCrash(error: string): void {
+    this.current.ready = false;
+    this.current.joining = false;
+    if (this.current.state !== "running" || this.restartTimer || this.restarting) return;
+    const delayMs = this.restartDelayMs;
+    this.restartDelayMs = Math.min(delayMs * 2, this.restartMaxMs);
+    this.logger.error("consumer: crashed and kafkajs will not restart it; restarting", {
+      groupId: this.options.groupId,
+      error,
+      inMs: delayMs,
+    });
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      this.restarting = this.restart();
+      void this.restarting.then((failed) => {
+        this.restarting = undefined;
+        // Still unreachable (the broker is away): again later, after a longer wait.
+        if (failed !== undefined) this.restartAfterCrash(failed);
+      });
+    }, delayMs);
+  }
+
+  /** Reconnects, re-subscribes and runs again; resolves the error when a step failed. */
+  private async restart(): Promise<string | undefined> {
+    if (this.current.state !== "running") return undefined;
+    this.current.restarts += 1;
+    try {
+      // kafkajs disconnected the crashed consumer already; this is a no-op unless it was half-way.
+      await this.consumer.disconnect();
+      await this.consumer.connect();
+      await this.consumer.subscribe({
+        topics: this.topics,
+        fromBeginning: this.options.fromBeginning ?? true,
+      });
+    } catch (error) {
+      this.current.lastError = errorMessage(error);
+      return errorMessage(error);
+    }
+    if (this.current.state !== "running") return undefined;
+    this.current.joining = true;
+    this.firstJoin = this.run();
+    return undefined;
   }
 
   /**
@@ -403,6 +481,9 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
     this.current.ready = false;
     this.current.joining = false;
     this.unwatch?.();
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    await this.restarting;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       (this.firstJoin ?? Promise.resolve()).then(() => this.consumer.disconnect()).then(() => false),
@@ -428,6 +509,7 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
       payload.commitOffsetsIfNecessary(offsets);
     const key = `${topic}/${partition}`;
     const messages = batch.messages;
+    if (messages.length > 0) this.fault.reached("consumer.non-retriable-crash");
     const progress: PartitionProgress = this.progress.get(key) ?? {
       highWatermark: 0n,
       position: 0n,

@@ -55,13 +55,15 @@ export async function rebuildReadModel<D extends AnyEventDefinition, Tx extends 
   const deadline = Date.now() + (options.timeoutMs ?? 600_000);
   try {
     for (;;) {
-      const { positions, state, lastError } = consumer.status();
+      const { positions, lastError } = consumer.status();
       const caughtUp = targets.every(
         (t) => t.high <= t.low || BigInt(positions[`${t.topic}/${t.partition}`] ?? "0") >= t.high,
       );
       if (caughtUp) break;
-      if (state === "crashed") throw new Error(`rebuild consumer crashed: ${lastError ?? "unknown error"}`);
-      if (Date.now() > deadline) throw new Error(`rebuild of ${groupId} did not catch up in time`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `rebuild of ${groupId} did not catch up in time${lastError ? ` (last consumer error: ${lastError})` : ""}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } finally {

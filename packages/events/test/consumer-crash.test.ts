@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createRelay, type OutboxRelay } from "../src/index.ts";
+import { createConsumer, createRelay, pgTransactions, type OutboxRelay } from "../src/index.ts";
 import {
   committedTotal,
   count,
@@ -8,6 +8,7 @@ import {
   deleteTopics,
   effectReport,
   range,
+  recordEffect,
   spawnFixture,
   testKafka,
   testRegistry,
@@ -22,9 +23,10 @@ import {
 
 /**
  * SIGKILL of the consumer process at its two crash points; a restarted process (same group) must
- * neither lose nor double any effect.
+ * neither lose nor double any effect. And a crash of the kafkajs consumer inside a live process that
+ * kafkajs does not restart from: the consumer restarts itself, with the same guarantees.
  */
-describe("consumer crash points (SIGKILL)", () => {
+describe("consumer crashes", () => {
   const kafka = testKafka();
   let id: string;
   let db: TestSchema;
@@ -100,5 +102,44 @@ describe("consumer crash points (SIGKILL)", () => {
     expect(applied).toBeLessThan(100);
     expect(await committedTotal(kafka, group, topic)).toBeLessThan(applied);
     await restartAndExpectExactlyOnce(group);
+  });
+
+  it("a crash kafkajs will not restart from: the consumer restarts itself and applies the rest once", async () => {
+    const group = `test.consumer-crash-non-retriable-${id}`;
+    const topic = testRegistry(id).topicFor("ticket");
+    const consumer = createConsumer({
+      kafka,
+      groupId: group,
+      registry: testRegistry(id),
+      transaction: pgTransactions(db.pool),
+      // The crash comes on the second fetched batch (three partitions: at least three batches),
+      // after the first batch was applied.
+      restartBackoff: { initialMs: 200, maxMs: 200 },
+      faultInjection: { point: "consumer.non-retriable-crash", onHit: 2 },
+      handlers: {
+        "ticket.created": (event, tx) => recordEffect(tx, event),
+        "ticket.updated": (event, tx) => recordEffect(tx, event),
+      },
+    });
+    await consumer.start();
+    try {
+      await waitFor(
+        "all offsets committed",
+        async () => (await committedTotal(kafka, group, topic)) === 100,
+        90_000,
+        250,
+      );
+      const status = consumer.status();
+      expect(status.restarts).toBe(1);
+      expect(status.lastError).toContain("consumer.non-retriable-crash");
+      expect(status.state).toBe("running");
+      await waitFor("joined again", () => consumer.status().ready, 30_000);
+      const report = await effectReport(db.pool);
+      expect(report.total).toBe(100);
+      expect(report.doubled).toBe(0);
+      for (const a of aggregates) expect(report.sequences.get(a)).toEqual(range(10));
+    } finally {
+      await consumer.stop();
+    }
   });
 });
