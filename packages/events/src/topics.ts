@@ -65,15 +65,25 @@ export function topicSpecsFor<D extends AnyEventDefinition>(
 }
 
 /**
- * Creates the topics that do not exist yet and waits for their leaders. Idempotent: an existing
+ * Creates the topics that do not exist yet and waits (up to `leaderWaitMs`, default 30 000) until
+ * the broker's metadata names a leader for each of their partitions. Idempotent: an existing
  * topic keeps its partitions (a mismatch is only reported), and gets the spec's configs where they
  * differ — its other non-default configs are kept (AlterConfigs replaces a topic's dynamic configs
  * as a whole, so they are sent along).
  *
+ * The wait is ours, not kafkajs' `createTopics({ waitForLeaders: true })`: that one retries only
+ * `LEADER_NOT_AVAILABLE` and fails on `UNKNOWN_TOPIC_OR_PARTITION`, which a KRaft broker answers for
+ * a topic it has created but whose metadata record it has not applied yet — seen here when another
+ * client was deleting topics at the same time.
+ *
  * @throws kafkajs errors when the broker is unreachable or refuses (e.g. replication factor larger
- *   than the number of brokers).
+ *   than the number of brokers); Error when the leaders are not known within `leaderWaitMs`.
  */
-export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<EnsureTopicsResult> {
+export async function ensureTopics(
+  kafka: Kafka,
+  specs: TopicSpec[],
+  leaderWaitMs = 30_000,
+): Promise<EnsureTopicsResult> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -81,7 +91,7 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<En
     const missing = specs.filter((s) => !present.has(s.topic));
     if (missing.length > 0) {
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((s) => ({
           topic: s.topic,
           numPartitions: s.partitions,
@@ -89,6 +99,11 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<En
           configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
         })),
       });
+      await waitForLeaders(
+        admin,
+        missing.map((s) => s.topic),
+        leaderWaitMs,
+      );
     }
     const existing = specs.filter((s) => present.has(s.topic));
     const mismatched: EnsureTopicsResult["mismatched"] = [];
@@ -110,6 +125,33 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<En
     };
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Kafka errors a just-created topic's metadata answers while the broker is still applying it. */
+const NOT_YET_KNOWN = new Set(["UNKNOWN_TOPIC_OR_PARTITION", "LEADER_NOT_AVAILABLE"]);
+
+/** Polls the topics' metadata every 100 ms until each partition has a leader. */
+async function waitForLeaders(admin: ReturnType<Kafka["admin"]>, topics: string[], timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  for (;;) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics });
+      const led = found.filter((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (led.length === topics.length) return;
+      last = `leaders known for ${led.length} of ${topics.length} topics`;
+    } catch (error) {
+      // kafkajs' retrier wraps the protocol error (KafkaJSNumberOfRetriesExceeded, with a cause).
+      const e = error as { type?: unknown; cause?: { type?: unknown } };
+      const type = e.type ?? e.cause?.type;
+      if (typeof type !== "string" || !NOT_YET_KNOWN.has(type)) throw error;
+      last = type;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`topics ${topics.join(", ")} have no leader after ${timeoutMs} ms (${last})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * ensureTopics against the real broker: event and dead-letter topics keep every event
  * (retention.ms=-1, what a read-model rebuild needs), also topics created before that rule, without
- * losing their other settings.
+ * losing their other settings; and it answers only once the new topics are usable, also while other
+ * clients create and delete topics at the same time (what test files running side by side do).
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { ensureTopics, topicSpecsFor } from "../src/index.ts";
@@ -57,5 +58,40 @@ describe("ensureTopics", () => {
 
     // Idempotent: nothing to create or change the second time.
     expect(await ensureTopics(kafka, specs)).toMatchObject({ created: [], reconfigured: [], mismatched: [] });
+  });
+
+  it("resolves once new topics have leaders, while other clients create and delete topics beside it", async () => {
+    // Six clients, ten rounds: each creates eight topics then deletes them. When ensureTopics used
+    // kafkajs' createTopics({ waitForLeaders: true }), 53 of these 60 failed here, with
+    // UNKNOWN_TOPIC_OR_PARTITION ("This server does not host this topic-partition") from its wait.
+    const failures: string[] = [];
+    const round = async (name: string) => {
+      const topics = Array.from({ length: 8 }, (_, k) => `${name}-${k}`);
+      try {
+        await ensureTopics(
+          kafka,
+          topics.map((topic) => ({ topic, partitions: 3, replicationFactor: 1 })),
+        );
+        // Usable: every partition of every new topic has a leader in a fresh client's metadata.
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          const metadata = await admin.fetchTopicMetadata({ topics });
+          expect(metadata.topics.flatMap((t) => t.partitions.map((p) => p.leader >= 0))).toEqual(
+            Array<boolean>(24).fill(true),
+          );
+          await admin.deleteTopics({ topics });
+        } finally {
+          await admin.disconnect();
+        }
+      } catch (error) {
+        failures.push(`${name}: ${(error as Error).message}`);
+      }
+    };
+    const prefix = `race-${uid()}`;
+    for (let i = 0; i < 10; i += 1) {
+      await Promise.all([0, 1, 2, 3, 4, 5].map((c) => round(`${prefix}-${i}-${c}`)));
+    }
+    expect(failures).toEqual([]);
   });
 });
