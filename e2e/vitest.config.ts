@@ -5,7 +5,8 @@ export default defineConfig({
     name: "e2e",
     root: import.meta.dirname,
     include: ["test/**/*.test.ts"],
-    globalSetup: ["@boxoffice/infra/vitest-global-setup"],
+    // The build first: platforms run the compiled deployables (test/support/build.global-setup.ts).
+    globalSetup: ["./test/support/build.global-setup.ts", "@boxoffice/infra/vitest-global-setup"],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     // Each platform is six Node processes (its own database and KAFKA_NAMESPACE, so platforms don't

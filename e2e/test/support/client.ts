@@ -211,6 +211,8 @@ export function usePlatform({ ownBroker = false, ...options }: UsePlatformOption
       state.platform = await startPlatform({
         adminDatabaseUrl: process.env.DATABASE_URL!,
         kafkaBrokers,
+        // What the container image runs, built by the global setup (test/support/build.global-setup.ts).
+        compiled: true,
         onOutput: keep,
         ...options,
         // Every test client is one address (127.0.0.1) placing many orders; abuse.test.ts keeps the
