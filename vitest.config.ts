@@ -4,11 +4,13 @@ import { defineConfig } from "vitest/config";
 // Globs, so a package without tests yet is simply absent rather than an error.
 export default defineConfig({
   test: {
-    // One test file at a time outside e2e too (vitest's default on 2 cores). Two at a time
-    // (`maxWorkers: 2`) took those projects from 366 s to ~245 s, but a fresh-clone run with it failed
-    // storefront's queries.test.ts start: kafkajs' admin answered UNKNOWN_TOPIC_OR_PARTITION while
-    // creating the file's topics next to another file deleting its own — not yet understood, so
-    // reverted (2026-12-03 session note).
+    // Two test files at a time on the 2-core machines this runs on (vitest's default there is one:
+    // available parallelism − 1). Most files wait on Kafka group joins, PostgreSQL and child
+    // processes rather than compute: two at once took the non-e2e projects from ~366 s to ~245 s.
+    // (Reverted once after a start failure, UNKNOWN_TOPIC_OR_PARTITION while creating topics beside
+    // another file's deletions: a kafkajs wait that ensureTopics no longer uses, events/topics.ts.)
+    // The e2e project keeps one file at a time (its own config).
+    maxWorkers: 2,
     projects: [
       "packages/*/vitest.config.ts",
       "subgraphs/*/vitest.config.ts",

@@ -8,8 +8,8 @@ export default defineConfig({
     globalSetup: ["@boxoffice/infra/vitest-global-setup", "./test/support/build-app.ts"],
     testTimeout: 90_000,
     hookTimeout: 180_000,
-    // One file (a whole platform and a Chromium), in the first group with the other projects' files
-    // (one at a time while the root config keeps one worker): its checks poll (up to 20 s) rather
-    // than time anything, so it need not wait for a group of its own after e2e.
+    // One file (a whole platform and a Chromium), in the first group beside the other projects'
+    // files (two at a time, root config): its checks poll (up to 20 s) rather than time anything,
+    // so it need not wait for a group of its own after e2e.
   },
 });
