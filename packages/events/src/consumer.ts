@@ -88,8 +88,9 @@ export interface ConsumerOptions<D extends AnyEventDefinition, Tx extends SqlExe
   retryBackoff?: { initialMs?: number; maxMs?: number };
   /**
    * Restart backoff after a crash kafkajs does not restart from itself, ms, doubling from initialMs
-   * up to maxMs and back to initialMs once the consumer has joined its group again (default
-   * 1 000 / 30 000). See `start()`.
+   * up to maxMs with each crash, and back to initialMs after a minute without one (default
+   * 1 000 / 30 000): a consumer that crashes right after every join is not restarted every second.
+   * See `start()`.
    */
   restartBackoff?: { initialMs?: number; maxMs?: number };
   /** What to do with a type the registry does not know (default `skip`). */
@@ -156,6 +157,9 @@ export interface MessageOutcome {
   error?: string;
 }
 
+/** A consumer this long without a crash restarts after the next one with the initial backoff again. */
+const STABLE_AFTER_MS = 60_000;
+
 /** Default `sessionTimeoutMs`: a crashed member's partitions (and its restart) wait at most this long. */
 export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
 /** Default `heartbeatIntervalMs` (a tenth of the session timeout). */
@@ -184,8 +188,9 @@ export interface ConsumerStatus {
   lastError?: string;
   lastSettledAt?: string;
   /**
-   * How many times this consumer restarted itself after a crash kafkajs would not restart from
-   * (`start()`); kafkajs' own restarts after retriable crashes are not counted.
+   * How many times this consumer tried to restart itself after a crash kafkajs would not restart
+   * from (`start()`), failed attempts included (a broker still away); kafkajs' own restarts after
+   * retriable crashes are not counted.
    */
   restarts: number;
   /**
@@ -243,6 +248,8 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
   private readonly restartInitialMs: number;
   private readonly restartMaxMs: number;
   private restartDelayMs: number;
+  /** When the last crash this consumer restarted from happened (ms since the epoch). */
+  private lastCrashAt = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   /** A supervised restart in progress (reconnect, subscribe, run): the error if it failed. */
   private restarting: Promise<string | undefined> | undefined;
@@ -318,7 +325,6 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
       }
       if (this.current.state === "running") this.current.ready = true;
       this.current.joining = false;
-      this.restartDelayMs = this.restartInitialMs;
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       this.current.lastError = errorMessage(event.payload.error);
@@ -384,7 +390,8 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
    * answers from a read model that no longer moves. So after any crash kafkajs will not restart
    * from, this consumer reconnects, re-subscribes and runs again itself, after `restartBackoff`
    * (doubling while the broker stays away), until `stop()`; `status().restarts` counts these, and
-   * the consumer is not ready (`/readyz` false) from the crash until it has joined again.
+   * the consumer is not ready (`/readyz` false, never `joining`) from the crash until it has joined
+   * again.
    *
    * @throws kafkajs errors when the broker is unreachable or a topic does not exist.
    */
@@ -394,6 +401,12 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
     await this.producer.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: this.options.fromBeginning ?? true });
+    // stop() came while connecting: it is waiting for nothing, so undo the connections here.
+    if (this.current.state !== "starting") {
+      await this.consumer.disconnect().catch(() => undefined);
+      await this.producer.disconnect().catch(() => undefined);
+      return;
+    }
     this.current.state = "running";
     this.unwatch = watchConsumer({ group: this.options.groupId, read: () => this.status().lag });
     this.current.joining = true;
@@ -423,6 +436,8 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
     this.current.ready = false;
     this.current.joining = false;
     if (this.current.state !== "running" || this.restartTimer || this.restarting) return;
+    if (Date.now() - this.lastCrashAt > STABLE_AFTER_MS) this.restartDelayMs = this.restartInitialMs;
+    this.lastCrashAt = Date.now();
     const delayMs = this.restartDelayMs;
     this.restartDelayMs = Math.min(delayMs * 2, this.restartMaxMs);
     this.logger.error("consumer: crashed and kafkajs will not restart it; restarting", {
@@ -457,8 +472,12 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
       this.current.lastError = errorMessage(error);
       return errorMessage(error);
     }
-    if (this.current.state !== "running") return undefined;
-    this.current.joining = true;
+    if (this.current.state !== "running") {
+      // stop() came meanwhile (and gave up waiting): leave nothing connected behind it.
+      await this.consumer.disconnect().catch(() => undefined);
+      return undefined;
+    }
+    // Not `joining`: after a crash the consumer counts as not ready until it has joined again.
     this.firstJoin = this.run();
     return undefined;
   }
@@ -483,10 +502,14 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
     this.unwatch?.();
     clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
-    await this.restarting;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
-      (this.firstJoin ?? Promise.resolve()).then(() => this.consumer.disconnect()).then(() => false),
+      // A restart in progress (reconnecting while the broker is away can take kafkajs' whole retry
+      // budget) counts against the deadline too; it sees `stopping` and runs nothing.
+      (this.restarting ?? Promise.resolve())
+        .then(() => this.firstJoin)
+        .then(() => this.consumer.disconnect())
+        .then(() => false),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(true), deadlineMs);
       }),

@@ -66,7 +66,7 @@ export function topicSpecsFor<D extends AnyEventDefinition>(
 
 /**
  * Creates the topics that do not exist yet and waits (up to `leaderWaitMs`, default 30 000) until
- * the broker's metadata names a leader for each of their partitions. Idempotent: an existing
+ * the broker's metadata names a leader for each partition of every topic of the specs. Idempotent: an existing
  * topic keeps its partitions (a mismatch is only reported), and gets the spec's configs where they
  * differ — its other non-default configs are kept (AlterConfigs replaces a topic's dynamic configs
  * as a whole, so they are sent along).
@@ -99,12 +99,14 @@ export async function ensureTopics(
           configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
         })),
       });
-      await waitForLeaders(
-        admin,
-        missing.map((s) => s.topic),
-        leaderWaitMs,
-      );
     }
+    // Every topic of the specs, not only the ones created here: another process may have created
+    // one a moment ago (listed as existing, not usable yet).
+    await waitForLeaders(
+      admin,
+      specs.map((s) => s.topic),
+      leaderWaitMs,
+    );
     const existing = specs.filter((s) => present.has(s.topic));
     const mismatched: EnsureTopicsResult["mismatched"] = [];
     if (existing.length > 0) {

@@ -142,4 +142,32 @@ describe("consumer crashes", () => {
       await consumer.stop();
     }
   });
+
+  it("stop() while a restart after such a crash is pending: it stops within its deadline and nothing restarts later", async () => {
+    const group = `test.consumer-crash-stop-pending-${id}`;
+    const consumer = createConsumer({
+      kafka,
+      groupId: group,
+      registry: testRegistry(id),
+      transaction: pgTransactions(db.pool),
+      restartBackoff: { initialMs: 2_000, maxMs: 2_000 },
+      faultInjection: { point: "consumer.non-retriable-crash", onHit: 1 },
+      handlers: { "ticket.created": (event, tx) => recordEffect(tx, event) },
+    });
+    await consumer.start();
+    await waitFor(
+      "crashed",
+      () => consumer.status().lastError?.includes("non-retriable-crash") ?? false,
+      30_000,
+    );
+    // The crash is not mistaken for a join: not ready, not joining, while the restart waits.
+    expect(consumer.status()).toMatchObject({ state: "running", ready: false, joining: false, restarts: 0 });
+    expect(await consumer.stop(5_000)).toEqual({ timedOut: false });
+    const appliedAtStop = (await effectReport(db.pool)).total;
+    // Past the restart's backoff: it never ran, and nothing more was applied.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(consumer.status()).toMatchObject({ state: "stopped", restarts: 0 });
+    expect((await effectReport(db.pool)).total).toBe(appliedAtStop);
+    expect(appliedAtStop).toBeLessThan(10);
+  });
 });
