@@ -16,6 +16,8 @@ import path from "node:path";
 
 /** The subgraph whose deployment blocks a new one copies. */
 const MODEL = { name: "tickets", port: 4002 };
+/** The model subgraph's port, replaced in the copied blocks (a name may not contain it). */
+export const MODEL_PORT = MODEL.port;
 
 export interface DeploymentTarget {
   /** The new subgraph's name, e.g. `reviews`. */

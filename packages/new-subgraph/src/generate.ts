@@ -5,13 +5,13 @@
  * `pnpm new:subgraph NAME`. Nothing else outside `subgraphs/<name>/` is written; `pnpm install`
  * afterwards links the new package (and records it in pnpm-lock.yaml).
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadTopology, SUBGRAPH_NAME, withSubgraph, type SubgraphDeclaration } from "@boxoffice/topology";
 import { format, getFileInfo, resolveConfig } from "prettier";
-import { registerDeployment } from "./deployment.ts";
+import { MODEL_PORT, registerDeployment } from "./deployment.ts";
 
 const TEMPLATE = fileURLToPath(new URL("../template", import.meta.url));
 
@@ -33,6 +33,43 @@ export interface NewSubgraphResult {
   declaration: SubgraphDeclaration;
   /** Every file written, relative to the root (the folder's files, topology.json, the deployment files). */
   written: string[];
+}
+
+/** GraphQL's root operation types and built-in scalars (GraphQL spec, "Types"): no entity may take them. */
+const RESERVED_TYPE_NAMES = new Set([
+  "Query",
+  "Mutation",
+  "Subscription",
+  "Int",
+  "Float",
+  "String",
+  "Boolean",
+  "ID",
+]);
+
+/**
+ * Why `name` cannot be a new subgraph of the repository at `root`, or undefined when it can: a name
+ * the generator would write over or collide with outside its own folder — a workspace package or
+ * test project (`events` would become a second `@boxoffice/events`), a docker-compose service
+ * (`postgres`), a Kubernetes base file (`config` would replace the ConfigMap), or one containing the
+ * model subgraph's port (the deployment blocks are copied from tickets with `4002` replaced). The
+ * name's shape (SUBGRAPH_NAME) and an existing `subgraphs/<name>` are checked by `newSubgraph`.
+ */
+export function nameConflict(root: string, name: string): string | undefined {
+  const taken = (dir: string) => existsSync(path.join(root, dir));
+  for (const dir of ["packages", "examples"]) {
+    if (taken(path.join(dir, name))) return `${dir}/${name} is a workspace package of that name`;
+  }
+  if (["gateway", "e2e"].includes(name)) return `${name} is a workspace package of that name`;
+  for (const file of ["docker-compose.yml", "docker-compose.observability.yml"]) {
+    const text = taken(file) ? readFileSync(path.join(root, file), "utf8") : "";
+    if (new RegExp(`^  ${name}:\\s*$`, "m").test(text)) return `${file} already has a service named ${name}`;
+  }
+  if (taken(path.join("deploy", "kubernetes", "base", `${name}.yaml`))) {
+    return `deploy/kubernetes/base/${name}.yaml exists already (it would be overwritten)`;
+  }
+  if (name.includes(String(MODEL_PORT))) return `it contains ${MODEL_PORT}, the model subgraph's port`;
+  return undefined;
 }
 
 /** `reviews` → `Review`; `inventory` → `Inventory`. */
@@ -64,8 +101,9 @@ async function formatted(file: string, text: string): Promise<string> {
  * and a passing test), adds the subgraph to topology.json on the next free port, and writes it into
  * the deployment files (deployment.ts).
  *
- * @throws Error when the name is invalid, taken in the topology or its folder exists, or the entity
- *   name is not PascalCase; TopologyError when topology.json itself is invalid; DeploymentFileError
+ * @throws Error when the name is invalid, taken in the topology, its folder exists or it collides with
+ *   something the generator writes beside (`nameConflict`), or the entity name is not PascalCase or
+ *   is a GraphQL root type or built-in scalar; TopologyError when topology.json itself is invalid; DeploymentFileError
  *   when a deployment file lacks the line an edit is anchored on (the subgraph folder is written by
  *   then, topology.json is not).
  */
@@ -79,8 +117,17 @@ export async function newSubgraph(options: NewSubgraphOptions): Promise<NewSubgr
   }
   const entity = options.entity ?? defaultEntity(name);
   if (!/^[A-Z][A-Za-z0-9]*$/.test(entity)) throw new Error(`"${entity}" is not a PascalCase type name`);
+  if (RESERVED_TYPE_NAMES.has(entity)) {
+    throw new Error(`"${entity}" is a GraphQL root type or built-in scalar: pass another name with --entity`);
+  }
   const dir = path.join(root, "subgraphs", name);
-  if (existsSync(dir)) throw new Error(`subgraphs/${name} exists already`);
+  if (existsSync(dir)) {
+    throw new Error(
+      `subgraphs/${name} exists already (if an interrupted run left it behind, delete that folder and run again)`,
+    );
+  }
+  const conflict = nameConflict(root, name);
+  if (conflict) throw new Error(`"${name}" cannot be a subgraph name: ${conflict}`);
   const topologyFile = path.join(root, "packages", "topology", "topology.json");
   const previous = loadTopology(topologyFile);
   const { topology, added } = withSubgraph(previous, { name });
