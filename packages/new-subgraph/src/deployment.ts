@@ -1,9 +1,10 @@
 /**
  * The deployment files of a new subgraph, written by `pnpm new:subgraph` next to its folder: the
- * compose service, the Kubernetes manifests and their lists, and the README's architecture diagram and
- * port ranges. These files cannot import the topology, so packages/platform/test/docker-compose.test.ts,
- * packages/platform/test/kubernetes.test.ts and packages/topology/test/readme.test.ts check them
- * against it; this module writes what those tests ask for.
+ * compose service, its observability overlay and Prometheus scrape target, the Kubernetes manifests
+ * and their lists, and the README's architecture diagram and port ranges. These files cannot import
+ * the topology, so packages/platform/test/docker-compose.test.ts, packages/platform/test/kubernetes.test.ts,
+ * packages/telemetry/test/observability-stack.test.ts and packages/topology/test/readme.test.ts check
+ * them against it; this module writes what those tests ask for.
  *
  * The service's own blocks are copied from the tickets subgraph's (the template is modelled on it: a
  * verifying subgraph with its own schema, outbox and consumers), with its name, upper-case name and
@@ -102,6 +103,26 @@ export async function registerDeployment(root: string, target: DeploymentTarget)
       "'<subgraph>: { condition: service_healthy }' line in the gateway's depends_on",
     );
   });
+
+  // docker-compose.observability.yml: the service pointed at the collector (tickets' block);
+  // deploy/observability/prometheus.yml: a scrape target.
+  await edit("docker-compose.observability.yml", (text) => {
+    const file = "docker-compose.observability.yml";
+    const block = new RegExp(`^  ${MODEL.name}:\\n(?:(?:    .*)?\\n)*?(?=^  \\S)`, "m").exec(text);
+    if (!block) throw new DeploymentFileError(file, `"  ${MODEL.name}:" service block`);
+    const gateway = /^ {2}gateway:$/m.exec(text);
+    if (!gateway) throw new DeploymentFileError(file, `"  gateway:" service`);
+    return `${text.slice(0, gateway.index)}${fromModel(block[0])}${text.slice(gateway.index)}`;
+  });
+  await edit("deploy/observability/prometheus.yml", (text) =>
+    afterLast(
+      "deploy/observability/prometheus.yml",
+      text,
+      /^ {10}- [a-z0-9]+:\d+$/m,
+      `          - ${name}:${port}`,
+      "'- <service>:<port>' scrape target line",
+    ),
+  );
 
   // Kubernetes: the manifests (tickets' file), the base's resource list, the gateway's URL, the
   // database URL Secrets and the overlays' image and replica lists.

@@ -127,6 +127,8 @@ describe("pnpm new:subgraph", () => {
       "deploy/kubernetes/overlays/local/kustomization.yaml",
       "deploy/kubernetes/overlays/local/secrets.yaml",
       "deploy/kubernetes/overlays/production/kustomization.yaml",
+      "deploy/observability/prometheus.yml",
+      "docker-compose.observability.yml",
       "docker-compose.yml",
     ];
     const outside = written.filter((f) => !f.startsWith(`subgraphs/${NAME}/`)).sort();
@@ -180,6 +182,7 @@ describe("pnpm new:subgraph", () => {
     run(vitest, ["run", "--project", NAME], copy);
     run(vitest, ["run", "--project", "platform", "docker-compose.test.ts", "kubernetes.test.ts"], copy);
     run(vitest, ["run", "--project", "topology", "readme.test.ts"], copy);
+    run(vitest, ["run", "--project", "telemetry", "observability-stack.test.ts"], copy);
 
     // Started as a deployable: migrations, src/main.ts, /readyz; then the gateway over the supergraph.
     db = await createMigratedDatabase("new_subgraph_test", path.join(copy, "subgraphs", NAME));

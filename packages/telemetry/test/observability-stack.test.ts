@@ -24,14 +24,14 @@ const deployables = Object.entries(base.services)
 
 describe("docker-compose.observability.yml", () => {
   it("points every deployable at the collector, with variables this package reads", () => {
-    expect(deployables.map((d) => d.name).sort()).toEqual([
-      "accounts",
-      "gateway",
-      "orders",
-      "payments",
-      "storefront",
-      "tickets",
-    ]);
+    // The topology (packages/topology/topology.json) names them; read as a file, so a subgraph added
+    // by `pnpm new:subgraph` is expected here without editing this test.
+    const topology = JSON.parse(read("packages/topology/topology.json")) as {
+      subgraphs: Array<{ name: string }>;
+    };
+    expect(deployables.map((d) => d.name).sort()).toEqual(
+      ["gateway", ...topology.subgraphs.map((s) => s.name)].sort(),
+    );
     const known = Object.keys(telemetryEnvSchema.shape);
     for (const { name } of deployables) {
       const environment = overlay.services[name]?.environment ?? {};
