@@ -80,14 +80,19 @@ export async function registerDeployment(root: string, target: DeploymentTarget)
     files.set(file, change(await load(file)));
   };
 
-  // docker-compose.yml: the service (tickets' block), the gateway's URL variable and dependency.
-  await edit("docker-compose.yml", (text) => {
-    const file = "docker-compose.yml";
+  /** A compose file with the model's service block copied for the new subgraph, before the gateway's. */
+  const withServiceBlock = (file: string, text: string) => {
     const block = new RegExp(`^  ${MODEL.name}:\\n(?:(?:    .*)?\\n)*?(?=^  \\S)`, "m").exec(text);
     if (!block) throw new DeploymentFileError(file, `"  ${MODEL.name}:" service block`);
     const gateway = /^ {2}gateway:$/m.exec(text);
     if (!gateway) throw new DeploymentFileError(file, `"  gateway:" service`);
-    text = `${text.slice(0, gateway.index)}${fromModel(block[0])}${text.slice(gateway.index)}`;
+    return `${text.slice(0, gateway.index)}${fromModel(block[0])}${text.slice(gateway.index)}`;
+  };
+
+  // docker-compose.yml: the service (tickets' block), the gateway's URL variable and dependency.
+  await edit("docker-compose.yml", (text) => {
+    const file = "docker-compose.yml";
+    text = withServiceBlock(file, text);
     text = afterLast(
       file,
       text,
@@ -106,14 +111,9 @@ export async function registerDeployment(root: string, target: DeploymentTarget)
 
   // docker-compose.observability.yml: the service pointed at the collector (tickets' block);
   // deploy/observability/prometheus.yml: a scrape target.
-  await edit("docker-compose.observability.yml", (text) => {
-    const file = "docker-compose.observability.yml";
-    const block = new RegExp(`^  ${MODEL.name}:\\n(?:(?:    .*)?\\n)*?(?=^  \\S)`, "m").exec(text);
-    if (!block) throw new DeploymentFileError(file, `"  ${MODEL.name}:" service block`);
-    const gateway = /^ {2}gateway:$/m.exec(text);
-    if (!gateway) throw new DeploymentFileError(file, `"  gateway:" service`);
-    return `${text.slice(0, gateway.index)}${fromModel(block[0])}${text.slice(gateway.index)}`;
-  });
+  await edit("docker-compose.observability.yml", (text) =>
+    withServiceBlock("docker-compose.observability.yml", text),
+  );
   await edit("deploy/observability/prometheus.yml", (text) =>
     afterLast(
       "deploy/observability/prometheus.yml",
