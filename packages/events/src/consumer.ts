@@ -400,7 +400,7 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
     this.current.state = "starting";
     await this.producer.connect();
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: this.topics, fromBeginning: this.options.fromBeginning ?? true });
+    await this.subscribe();
     // stop() came while connecting: it is waiting for nothing, so undo the connections here.
     if (this.current.state !== "starting") {
       await this.consumer.disconnect().catch(() => undefined);
@@ -456,6 +456,14 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
     }, delayMs);
   }
 
+  /** Subscribes to the consumer's topics (from the beginning for a new group, unless told otherwise). */
+  private subscribe(): Promise<void> {
+    return this.consumer.subscribe({
+      topics: this.topics,
+      fromBeginning: this.options.fromBeginning ?? true,
+    });
+  }
+
   /** Reconnects, re-subscribes and runs again; resolves the error when a step failed. */
   private async restart(): Promise<string | undefined> {
     if (this.current.state !== "running") return undefined;
@@ -464,10 +472,7 @@ export class EventConsumer<D extends AnyEventDefinition, Tx extends SqlExecutor>
       // kafkajs disconnected the crashed consumer already; this is a no-op unless it was half-way.
       await this.consumer.disconnect();
       await this.consumer.connect();
-      await this.consumer.subscribe({
-        topics: this.topics,
-        fromBeginning: this.options.fromBeginning ?? true,
-      });
+      await this.subscribe();
     } catch (error) {
       this.current.lastError = errorMessage(error);
       return errorMessage(error);
