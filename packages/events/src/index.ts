@@ -101,6 +101,7 @@ export {
   deadLetterTopicOf,
   ensureTopics,
   topicSpecsFor,
+  waitForLeaders,
   type EnsureTopicsResult,
   type TopicSpec,
 } from "./topics.ts";

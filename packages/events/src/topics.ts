@@ -69,7 +69,8 @@ export function topicSpecsFor<D extends AnyEventDefinition>(
  * the broker's metadata names a leader for each partition of every topic of the specs. Idempotent: an existing
  * topic keeps its partitions (a mismatch is only reported), and gets the spec's configs where they
  * differ — its other non-default configs are kept (AlterConfigs replaces a topic's dynamic configs
- * as a whole, so they are sent along).
+ * as a whole, so they are sent along) — and it returns once the broker reports the new values (also
+ * within `leaderWaitMs`: a KRaft broker applies them a moment after accepting them).
  *
  * The wait is ours, not kafkajs' `createTopics({ waitForLeaders: true })`: that one retries only
  * `LEADER_NOT_AVAILABLE` and fails on `UNKNOWN_TOPIC_OR_PARTITION`, which a KRaft broker answers for
@@ -77,7 +78,8 @@ export function topicSpecsFor<D extends AnyEventDefinition>(
  * client was deleting topics at the same time.
  *
  * @throws kafkajs errors when the broker is unreachable or refuses (e.g. replication factor larger
- *   than the number of brokers); Error when the leaders are not known within `leaderWaitMs`.
+ *   than the number of brokers); Error when the leaders are not known, or the broker still reports
+ *   the old configs, within `leaderWaitMs`.
  */
 export async function ensureTopics(
   kafka: Kafka,
@@ -118,7 +120,8 @@ export async function ensureTopics(
         }
       }
     }
-    const reconfigured = existing.length > 0 ? await alignConfigs(admin, existing) : [];
+    const reconfigured =
+      existing.length > 0 ? await alignConfigs(admin, existing, Date.now() + leaderWaitMs) : [];
     return {
       created: missing.map((s) => s.topic),
       existing: existing.map((s) => s.topic),
@@ -133,8 +136,23 @@ export async function ensureTopics(
 /** Kafka errors a just-created topic's metadata answers while the broker is still applying it. */
 const NOT_YET_KNOWN = new Set(["UNKNOWN_TOPIC_OR_PARTITION", "LEADER_NOT_AVAILABLE"]);
 
-/** Polls the topics' metadata every 100 ms until each partition has a leader. */
-async function waitForLeaders(admin: ReturnType<Kafka["admin"]>, topics: string[], timeoutMs: number) {
+/**
+ * Polls the topics' metadata every 100 ms until each partition of each topic has a leader: from
+ * then on the broker answers produce, fetch and describeConfigs for them. A KRaft broker answers
+ * UNKNOWN_TOPIC_OR_PARTITION for a topic it has created but not yet applied, and kafkajs'
+ * `createTopics({ waitForLeaders: true })` retries only LEADER_NOT_AVAILABLE, so it fails there.
+ *
+ * @param admin a connected kafkajs admin client.
+ * @param topics topic names.
+ * @param timeoutMs how long to wait, ms.
+ * @throws Error naming the topics when some still have no leader after `timeoutMs`; the admin
+ * client's error for any other failure than "not known yet".
+ */
+export async function waitForLeaders(
+  admin: ReturnType<Kafka["admin"]>,
+  topics: string[],
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   for (;;) {
@@ -158,7 +176,11 @@ async function waitForLeaders(admin: ReturnType<Kafka["admin"]>, topics: string[
 }
 
 /** Sets the specs' configs on existing topics whose values differ; returns those topics. */
-async function alignConfigs(admin: ReturnType<Kafka["admin"]>, specs: TopicSpec[]): Promise<string[]> {
+async function alignConfigs(
+  admin: ReturnType<Kafka["admin"]>,
+  specs: TopicSpec[],
+  deadline: number,
+): Promise<string[]> {
   const wanted = specs.filter((s) => Object.keys(s.config ?? {}).length > 0);
   if (wanted.length === 0) return [];
   const { resources } = await admin.describeConfigs({
@@ -189,5 +211,40 @@ async function alignConfigs(admin: ReturnType<Kafka["admin"]>, specs: TopicSpec[
     });
     changed.push(spec.topic);
   }
+  if (changed.length > 0)
+    await waitForConfigs(
+      admin,
+      wanted.filter((s) => changed.includes(s.topic)),
+      deadline,
+    );
   return changed;
+}
+
+/**
+ * Polls describeConfigs every 100 ms until every spec's config values are what the broker reports.
+ * A KRaft broker applies an accepted alterConfigs when its metadata log reaches the record, a moment
+ * later: until then describeConfigs (and the log cleaner) still see the old values.
+ *
+ * @throws Error naming the topics still showing other values at `deadline` (ms since the epoch).
+ */
+async function waitForConfigs(admin: ReturnType<Kafka["admin"]>, specs: TopicSpec[], deadline: number) {
+  for (;;) {
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: specs.map((s) => ({ type: TOPIC_RESOURCE, name: s.topic })),
+    });
+    const stale = specs.filter((spec) => {
+      const current = new Map(
+        resources
+          .find((r) => r.resourceName === spec.topic)
+          ?.configEntries.map((e) => [e.configName, e.configValue]),
+      );
+      return Object.entries(spec.config ?? {}).some(([name, value]) => current.get(name) !== value);
+    });
+    if (stale.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(`topics ${stale.map((s) => s.topic).join(", ")} still show their old configs`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

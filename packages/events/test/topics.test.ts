@@ -5,7 +5,7 @@
  * clients create and delete topics at the same time (what test files running side by side do).
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { ensureTopics, topicSpecsFor } from "../src/index.ts";
+import { ensureTopics, topicSpecsFor, waitForLeaders } from "../src/index.ts";
 import { deleteTopics, testKafka, testRegistry, uid } from "./helpers.ts";
 
 const kafka = testKafka("topics-test");
@@ -36,19 +36,24 @@ describe("ensureTopics", () => {
     // A topic from before the rule: broker-default retention, and a setting an operator chose.
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      // ensureTopics below waits for its leaders (kafkajs' own wait fails beside other test files).
-      waitForLeaders: false,
-      topics: [
-        {
-          topic: older!.topic,
-          numPartitions: 2,
-          replicationFactor: 1,
-          configEntries: [{ name: "segment.ms", value: "3600000" }],
-        },
-      ],
-    });
-    await admin.disconnect();
+    try {
+      await admin.createTopics({
+        // kafkajs' own wait fails beside other test files (waitForLeaders in topics.ts says why).
+        waitForLeaders: false,
+        topics: [
+          {
+            topic: older!.topic,
+            numPartitions: 2,
+            replicationFactor: 1,
+            configEntries: [{ name: "segment.ms", value: "3600000" }],
+          },
+        ],
+      });
+      // Until then describeConfigs may answer UNKNOWN_TOPIC_OR_PARTITION (fresh-clone run 16).
+      await waitForLeaders(admin, [older!.topic], 30_000);
+    } finally {
+      await admin.disconnect();
+    }
     expect((await configsOf(older!.topic))["retention.ms"]).toBe("604800000");
 
     const result = await ensureTopics(kafka, specs);
