@@ -178,11 +178,27 @@ describe("pnpm new:subgraph", () => {
 
     // Its own generated test passes (on this run's PostgreSQL and Kafka), and the deployment files'
     // checks against the topology pass with it: compose, both Kubernetes overlays, the README.
+    // One vitest run for all of them (each run starts vitest and the projects' global setups again).
     const vitest = path.join(copy, "node_modules", ".bin", "vitest");
-    run(vitest, ["run", "--project", NAME], copy);
-    run(vitest, ["run", "--project", "platform", "docker-compose.test.ts", "kubernetes.test.ts"], copy);
-    run(vitest, ["run", "--project", "topology", "readme.test.ts"], copy);
-    run(vitest, ["run", "--project", "telemetry", "observability-stack.test.ts"], copy);
+    const checks = [
+      "packages/platform/test/docker-compose.test.ts",
+      "packages/platform/test/kubernetes.test.ts",
+      "packages/topology/test/readme.test.ts",
+      "packages/telemetry/test/observability-stack.test.ts",
+    ];
+    const report = path.join(copy, "checks.json");
+    const projects = [NAME, "platform", "topology", "telemetry"].flatMap((p) => ["--project", p]);
+    const reporters = ["--reporter=default", "--reporter=json", `--outputFile.json=${report}`];
+    run(vitest, ["run", ...projects, ...reporters, `subgraphs/${NAME}/`, ...checks], copy);
+    const { testResults } = JSON.parse(await readFile(report, "utf8")) as {
+      testResults: { name: string; status: string }[];
+    };
+    const ran = testResults.map((r) => `${path.relative(copy, r.name)} ${r.status}`);
+    expect(
+      ran.some((r) => r.startsWith(`subgraphs/${NAME}/`)),
+      "its own test ran",
+    ).toBe(true);
+    for (const check of checks) expect(ran).toContain(`${check} passed`);
 
     // Started as a deployable: migrations, src/main.ts, /readyz; then the gateway over the supergraph.
     db = await createMigratedDatabase("new_subgraph_test", path.join(copy, "subgraphs", NAME));
