@@ -356,7 +356,7 @@ describe("fault matrix through the gateway", { timeout: 180_000 }, () => {
     const lines = [
       "# Fault matrix",
       "",
-      "Produced by `e2e/test/fault-matrix.test.ts` from its last run (do not edit by hand): each column is",
+      "Produced by `e2e/test/fault-matrix.test.ts` from the run that last wrote it, with `FAULT_MATRIX_WRITE=1` (do not edit by hand): each column is",
       "one fault, each row an operation sent through the gateway. **works** = full answer; **degrades** =",
       "data with a typed `SERVICE_UNAVAILABLE` error on the missing subgraph's fields; **refused** = no",
       "data, typed `SERVICE_UNAVAILABLE` (retry later). Never a 5xx, never internals in the answer.",

@@ -25,7 +25,11 @@ export interface TopicSpec {
   partitions: number;
   /** 3 in production (with min.insync.replicas=2), 1 on a single local broker. */
   replicationFactor: number;
-  /** Extra topic configs, e.g. `{ "retention.ms": "-1" }` for a topic read models rebuild from. */
+  /**
+   * Extra topic configs, e.g. `{ "retention.ms": "-1" }` for a topic read models rebuild from. Give
+   * each value in the form the broker reports it (describeConfigs): ensureTopics waits until the
+   * broker reports exactly these values, and fails at its deadline when one never does.
+   */
   config?: Record<string, string>;
 }
 
@@ -69,8 +73,9 @@ export function topicSpecsFor<D extends AnyEventDefinition>(
  * the broker's metadata names a leader for each partition of every topic of the specs. Idempotent: an existing
  * topic keeps its partitions (a mismatch is only reported), and gets the spec's configs where they
  * differ — its other non-default configs are kept (AlterConfigs replaces a topic's dynamic configs
- * as a whole, so they are sent along) — and it returns once the broker reports the new values (also
- * within `leaderWaitMs`: a KRaft broker applies them a moment after accepting them).
+ * as a whole, so they are sent along) — and it returns once the broker reports the new values (the
+ * broker kafkajs asks; a KRaft broker applies them a moment after accepting them). Leaders and
+ * configs are awaited within one bound, `leaderWaitMs` from the call.
  *
  * The wait is ours, not kafkajs' `createTopics({ waitForLeaders: true })`: that one retries only
  * `LEADER_NOT_AVAILABLE` and fails on `UNKNOWN_TOPIC_OR_PARTITION`, which a KRaft broker answers for
@@ -86,6 +91,7 @@ export async function ensureTopics(
   specs: TopicSpec[],
   leaderWaitMs = 30_000,
 ): Promise<EnsureTopicsResult> {
+  const deadline = Date.now() + leaderWaitMs;
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -107,7 +113,7 @@ export async function ensureTopics(
     await waitForLeaders(
       admin,
       specs.map((s) => s.topic),
-      leaderWaitMs,
+      Math.max(0, deadline - Date.now()),
     );
     const existing = specs.filter((s) => present.has(s.topic));
     const mismatched: EnsureTopicsResult["mismatched"] = [];
@@ -120,8 +126,7 @@ export async function ensureTopics(
         }
       }
     }
-    const reconfigured =
-      existing.length > 0 ? await alignConfigs(admin, existing, Date.now() + leaderWaitMs) : [];
+    const reconfigured = existing.length > 0 ? await alignConfigs(admin, existing, deadline) : [];
     return {
       created: missing.map((s) => s.topic),
       existing: existing.map((s) => s.topic),

@@ -8,7 +8,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { copyFile, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, realpath, rm } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -87,7 +87,8 @@ function checkoutFiles(root: string): string[] {
 }
 
 beforeAll(async () => {
-  copy = await mkdtemp(path.join(tmpdir(), "boxoffice-new-subgraph-"));
+  // Real path: vitest reports files by it (tmpdir may be a symlink, as on macOS).
+  copy = await realpath(await mkdtemp(path.join(tmpdir(), "boxoffice-new-subgraph-")));
   for (const file of checkoutFiles(REPOSITORY_ROOT)) {
     await mkdir(path.dirname(path.join(copy, file)), { recursive: true });
     await copyFile(path.join(REPOSITORY_ROOT, file), path.join(copy, file)).catch(
