@@ -99,8 +99,11 @@ describe("tracing", () => {
       ),
     ).toBe("COMPLETED");
 
-    // Spans reach the files as each one ends: wait until the storefront and tickets applied the
-    // completed order, the last hops of the chain.
+    // Spans reach the files as each one ends, a parent after its children: wait until the storefront
+    // and tickets applied the completed order (the last hops of the chain) and every span's parent
+    // is there too. The trace goes on past those hops (orders applies tickets' ticket.sold), and a
+    // read between a child's export and its parent's showed the children as roots of their own
+    // (fresh-clone run 19: three orders spans).
     const has = (spans: SpanRecord[], traceId: string | undefined, service: string, topicPart: string) =>
       spans.some(
         (s) =>
@@ -113,7 +116,11 @@ describe("tracing", () => {
       () => readSpans(tracesDir),
       (all) => {
         const traceId = traceIdWhere(all, "boxoffice.request_id", requestId);
-        return has(all, traceId, "tickets", "orders") && has(all, traceId, "storefront", "orders");
+        return (
+          has(all, traceId, "tickets", "orders") &&
+          has(all, traceId, "storefront", "orders") &&
+          traceTree(all, traceId!).length === 1
+        );
       },
       30_000,
     );
