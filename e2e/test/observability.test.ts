@@ -19,12 +19,14 @@ import { afterAll, describe, expect, it } from "vitest";
 import { eventually, usePlatform } from "./support/client.ts";
 
 const tracesDir = await mkdtemp(path.join(tmpdir(), "boxoffice-traces-"));
+// Registered before usePlatform's, so it runs after the platform stopped (vitest runs after-hooks
+// last registered first): removed while the processes still wrote spans, it failed with ENOTEMPTY.
+afterAll(() => rm(tracesDir, { recursive: true, force: true }));
 // payments logs at info so its operation line (with trace_id) is kept.
 const world = usePlatform({
   env: { TELEMETRY_TRACES_DIR: tracesDir },
   processEnv: { payments: { LOG_LEVEL: "info" } },
 });
-afterAll(() => rm(tracesDir, { recursive: true, force: true }));
 
 const SPAN_KIND = { server: 1, producer: 3, consumer: 4 } as const;
 

@@ -35,7 +35,7 @@ export type { Ownership } from "./state.ts";
 /** The engines' programs, for tests that start them the way a deployment does (compose boot test). */
 export { resolveKafkaClasspath } from "./kafka.ts";
 export { postgresBinary } from "./postgres.ts";
-export { freePortPair } from "./ports.ts";
+export { freePort, freePortPair } from "./ports.ts";
 
 /** Where each engine comes from after `up()`. */
 export type EngineSource = "external" | "started" | "reused";

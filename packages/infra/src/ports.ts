@@ -21,9 +21,26 @@ function portFree(port: number): Promise<boolean> {
  * `listen(0)`, before the broker binds it — a fresh-clone run failed lifecycle.test.ts that way
  * (port 44617 taken between the check and Kafka's start, test files running two at a time).
  */
+/** The range `freePort` and `freePortPair` draw from: below every ephemeral range (see below). */
+const FIRST = 20_000;
+const COUNT = 12_700;
+
+/**
+ * A port free at 127.0.0.1, drawn at random from 20000–32699 and checked with `portFree`, for a
+ * process of our own to listen on. Not `listen(0)`: the OS hands that out from the ephemeral range,
+ * where the port may go to an outgoing connection before our process binds it (a fresh-clone run
+ * failed many-instances.test.ts with EADDRINUSE that way, on 34987).
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = FIRST + Math.floor(Math.random() * COUNT);
+    if (await portFree(port)) return port;
+  }
+}
+
 export async function freePortPair(): Promise<number> {
   for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_700);
+    const port = FIRST + Math.floor(Math.random() * (COUNT - 1));
     if ((await portFree(port)) && (await portFree(port + 1))) return port;
   }
 }

@@ -16,6 +16,7 @@ import { exportSigningKey, generateSigningKey } from "@boxoffice/auth-verify";
 import { createKafka } from "@boxoffice/events";
 import { composeSupergraph, SUBGRAPHS } from "@boxoffice/gateway";
 import { runPrisma } from "@boxoffice/prisma-engine";
+import { freePort as infraFreePort } from "@boxoffice/infra";
 import { portVariable } from "@boxoffice/topology";
 import { migratedTemplate } from "@boxoffice/service-kit/testing";
 import pg from "pg";
@@ -120,17 +121,11 @@ function portInUse(port: number): Promise<boolean> {
   });
 }
 
-/** A free TCP port on 127.0.0.1 (asked from the OS). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/**
+ * A free TCP port on 127.0.0.1 for a platform process, below the ephemeral port ranges
+ * (`freePort` of @boxoffice/infra says why).
+ */
+export const freePort = infraFreePort;
 
 async function waitReady(proc: RunningProcess, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
