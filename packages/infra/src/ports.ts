@@ -13,15 +13,7 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/**
- * A port p with p and p + 1 both free (a private Kafka broker's client and controller listeners),
- * drawn at random from 20000–32699 and checked with `portFree`. Below the ephemeral ranges (Linux
- * `net.ipv4.ip_local_port_range` defaults to 32768–60999; IANA's dynamic range is 49152–65535,
- * RFC 6335 §6): a port checked free there could be handed to any outgoing connection, or to a
- * `listen(0)`, before the broker binds it — a fresh-clone run failed lifecycle.test.ts that way
- * (port 44617 taken between the check and Kafka's start, test files running two at a time).
- */
-/** The range `freePort` and `freePortPair` draw from: below every ephemeral range (see below). */
+/** The range `freePort` and `freePortPair` draw from: below every ephemeral range (`freePortPair` says which). */
 const FIRST = 20_000;
 const COUNT = 12_700;
 
@@ -38,6 +30,14 @@ export async function freePort(): Promise<number> {
   }
 }
 
+/**
+ * A port p with p and p + 1 both free (a private Kafka broker's client and controller listeners),
+ * drawn at random from 20000–32699 and checked with `portFree`. Below the ephemeral ranges (Linux
+ * `net.ipv4.ip_local_port_range` defaults to 32768–60999; IANA's dynamic range is 49152–65535,
+ * RFC 6335 §6): a port checked free there could be handed to any outgoing connection, or to a
+ * `listen(0)`, before the broker binds it — a fresh-clone run failed lifecycle.test.ts that way
+ * (port 44617 taken between the check and Kafka's start, test files running two at a time).
+ */
 export async function freePortPair(): Promise<number> {
   for (;;) {
     const port = FIRST + Math.floor(Math.random() * (COUNT - 1));
