@@ -20,11 +20,15 @@ export default tseslint.config(
   {
     languageOptions: {
       globals: { ...globals.node },
-      // Globs relative to the repository root, so lint sees the same projects whether it runs once at
-      // the root (the test command: one process, one TypeScript service for every package) or in a
-      // package (`turbo run lint --filter=…`).
+      // Type information from the same two programs `pnpm typecheck` checks (the whole workspace as
+      // one program, and the web client's src), resolved from the repository root, so lint sees the
+      // same types whether it runs once at the root (the test command) or in a package (`turbo run
+      // lint --filter=…`). A file in neither fails to parse: add it to tsconfig.typecheck.json.
+      // typescript-eslint's projectService opened each package's tsconfig.json instead, one program
+      // per package that re-read the shared packages' sources and re-derived their types: `eslint .`
+      // took 49 s against 30 s (medians of three, alternating, on a 2-core machine).
       parserOptions: {
-        projectService: { allowDefaultProject: ["*.js", "vitest.config.ts"] },
+        project: ["./tsconfig.typecheck.json", "./examples/web/tsconfig.json"],
         tsconfigRootDir: import.meta.dirname,
       },
     },
