@@ -1,3 +1,4 @@
+import { homedir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -17,6 +18,12 @@ const schema = z.object({
     .optional(),
   /** Where the embedded engines keep their data, logs and pid files (git-ignored). */
   INFRA_DATA_DIR: z.string().min(1).default(path.join(WORKSPACE_ROOT, ".data")),
+  /**
+   * Where what one machine's runs can share is kept, outside any clone: today the Kafka broker's
+   * resolved classpath (`kafka-classpath-<pom hash>.txt`), so only the first start on a machine runs
+   * Maven. Default `$XDG_CACHE_HOME/boxoffice`, else `~/.cache/boxoffice` (XDG Base Directory spec).
+   */
+  INFRA_CACHE_DIR: z.string().min(1).optional(),
   /** Embedded PostgreSQL port; deliberately not 5432 so it never collides with a system server. */
   INFRA_POSTGRES_PORT: port.default(54329),
   /** Local Kafka client listener port. */
@@ -37,7 +44,7 @@ const schema = z.object({
   INFRA_READY_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(120),
 });
 
-export type InfraEnv = z.infer<typeof schema>;
+export type InfraEnv = z.infer<typeof schema> & { INFRA_CACHE_DIR: string };
 
 /**
  * Reads and validates the launcher's configuration from `source` (default `process.env`).
@@ -52,5 +59,9 @@ export function loadInfraEnv(source: NodeJS.ProcessEnv = process.env): InfraEnv 
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new Error(`Invalid infrastructure configuration:\n${lines.join("\n")}`);
   }
-  return parsed.data;
+  const cacheHome = cleaned.XDG_CACHE_HOME ?? path.join(homedir(), ".cache");
+  return {
+    ...parsed.data,
+    INFRA_CACHE_DIR: parsed.data.INFRA_CACHE_DIR ?? path.join(cacheHome, "boxoffice"),
+  };
 }

@@ -140,6 +140,7 @@ export async function up(options: UpOptions = {}): Promise<InfraEndpoints> {
               timeoutMs,
               env: options.env ?? process.env,
               mavenArgs: env.INFRA_MAVEN_ARGS.split(" ").filter(Boolean),
+              cacheDir: env.INFRA_CACHE_DIR,
             },
             report,
             async (pid) => {

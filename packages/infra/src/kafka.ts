@@ -1,7 +1,7 @@
 import { execFile, spawn } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, open, readFile, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -73,22 +73,23 @@ export async function checkJava(env: NodeJS.ProcessEnv = process.env): Promise<n
  * Returns the broker's Java classpath, resolving the official `org.apache.kafka` jars from Maven
  * Central with Maven the first time. Maven keeps the jars in its local repository (~/.m2), which
  * is the cache: later calls (and later clones) reuse them; the classpath itself is memoised in
- * `<dataDir>/kafka/classpath-<pom hash>.txt` so a warm start does not run Maven at all.
+ * `<cacheDir>/kafka-classpath-<pom hash>.txt` (INFRA_CACHE_DIR, machine-wide), so a start with a new
+ * data directory does not run Maven either. A memo naming a jar that is gone is resolved again.
  *
  * @throws InfraError `MAVEN_MISSING` or `KAFKA_DOWNLOAD_FAILED` with what to do instead.
  */
 export async function resolveKafkaClasspath(
-  dataDir: string,
+  cacheDir: string,
   report: Reporter,
   env: NodeJS.ProcessEnv = process.env,
   mavenArgs: string[] = [],
 ): Promise<string> {
   const pom = await readFile(KAFKA_POM);
   const hash = createHash("sha256").update(pom).digest("hex").slice(0, 12);
-  const cpFile = path.join(kafkaPaths(dataDir).root, `classpath-${hash}.txt`);
+  const cpFile = path.join(cacheDir, `kafka-classpath-${hash}.txt`);
   if (existsSync(cpFile)) {
     const cp = (await readFile(cpFile, "utf8")).trim();
-    if (cp.split(path.delimiter).every((jar) => existsSync(jar))) return cp;
+    if (cp && cp.split(path.delimiter).every((jar) => existsSync(jar))) return cp;
   }
   try {
     await run("mvn", ["-v"], { env });
@@ -100,7 +101,10 @@ export async function resolveKafkaClasspath(
     );
   }
   report("resolving Apache Kafka jars with Maven (first run only; later runs use the ~/.m2 cache)");
-  await mkdir(path.dirname(cpFile), { recursive: true });
+  await mkdir(cacheDir, { recursive: true });
+  // Maven writes a file of this process's own, renamed into place once whole: test files start
+  // brokers in parallel, and one must never read another's half-written memo.
+  const partial = `${cpFile}.${process.pid}.${randomUUID()}.partial`;
   try {
     await run(
       "mvn",
@@ -111,11 +115,12 @@ export async function resolveKafkaClasspath(
         "-f",
         KAFKA_POM,
         "dependency:build-classpath",
-        `-Dmdep.outputFile=${cpFile}`,
+        `-Dmdep.outputFile=${partial}`,
       ],
       { maxBuffer: 16 * 1024 * 1024, env },
     );
   } catch (error) {
+    await rm(partial, { force: true });
     const e = error as { stdout?: string; stderr?: string; message: string };
     const tail = `${e.stdout ?? ""}${e.stderr ?? ""}`.trim().split("\n").slice(-5).join(" | ");
     throw new InfraError(
@@ -124,7 +129,9 @@ export async function resolveKafkaClasspath(
       { cause: error },
     );
   }
-  return (await readFile(cpFile, "utf8")).trim();
+  const cp = (await readFile(partial, "utf8")).trim();
+  await rename(partial, cpFile);
+  return cp;
 }
 
 /** The broker's pid from its pid file when that process is our live broker JVM. */
@@ -271,6 +278,8 @@ export async function startLocalKafka(
     env?: NodeJS.ProcessEnv;
     /** Extra Maven arguments (INFRA_MAVEN_ARGS). */
     mavenArgs?: string[];
+    /** Where the resolved classpath is memoised (INFRA_CACHE_DIR). */
+    cacheDir: string;
   },
   report: Reporter,
   /** Called as soon as the broker process exists, before waiting for it (to record it at once). */
@@ -287,7 +296,7 @@ export async function startLocalKafka(
   }
   const env = options.env ?? process.env;
   await checkJava(env);
-  const classpath = await resolveKafkaClasspath(dataDir, report, env, options.mavenArgs);
+  const classpath = await resolveKafkaClasspath(options.cacheDir, report, env, options.mavenArgs);
   await mkdir(paths.logDir, { recursive: true });
   await mkdir(path.dirname(paths.log), { recursive: true });
   await writeFile(paths.properties, serverProperties(paths, options.port, options.controllerPort));

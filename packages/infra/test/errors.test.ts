@@ -26,6 +26,13 @@ async function pathWith(tools: string[]): Promise<string> {
   return dir;
 }
 
+/** An empty INFRA_CACHE_DIR: no memoised Kafka classpath, as on a machine's first start. */
+async function coldCache(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), "boxoffice-cache-"));
+  temps.push(dir);
+  return dir;
+}
+
 async function rejection(promise: Promise<unknown>): Promise<InfraError> {
   const error = await promise.then(
     () => undefined,
@@ -73,7 +80,7 @@ describe("actionable start-up errors", () => {
   });
 
   it("no Maven on PATH (and no cached classpath): says to install Maven or set KAFKA_BROKERS", async () => {
-    const env = await isolatedEnv({ PATH: await pathWith(["java"]) });
+    const env = await isolatedEnv({ PATH: await pathWith(["java"]), INFRA_CACHE_DIR: await coldCache() });
     temps.push(env.INFRA_DATA_DIR);
     const error = await rejection(up({ env, report: quiet, only: ["kafka"] }));
     expect(error.code).toBe("MAVEN_MISSING");
@@ -90,7 +97,7 @@ describe("actionable start-up errors", () => {
       settings,
       `<settings><localRepository>${repo}/repository</localRepository><mirrors><mirror><id>unreachable</id><mirrorOf>*</mirrorOf><url>http://127.0.0.1:9/maven2</url></mirror></mirrors></settings>`,
     );
-    const env = await isolatedEnv({ INFRA_MAVEN_ARGS: `-s ${settings}` });
+    const env = await isolatedEnv({ INFRA_MAVEN_ARGS: `-s ${settings}`, INFRA_CACHE_DIR: await coldCache() });
     temps.push(env.INFRA_DATA_DIR);
     const error = await rejection(up({ env, report: quiet, only: ["kafka"] }));
     expect(error.code).toBe("KAFKA_DOWNLOAD_FAILED");

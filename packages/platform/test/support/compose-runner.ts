@@ -233,7 +233,7 @@ export function composeRunner(options: ComposeRunOptions) {
       log4j,
       'Configuration:\n  Appenders:\n    Console:\n      name: STDOUT\n      PatternLayout:\n        pattern: "[%d] %p %m (%c)%n"\n  Loggers:\n    Root:\n      level: WARN\n      AppenderRef:\n        - ref: STDOUT\n',
     );
-    const classpath = await resolveKafkaClasspath(loadInfraEnv().INFRA_DATA_DIR, () => undefined);
+    const classpath = await resolveKafkaClasspath(loadInfraEnv().INFRA_CACHE_DIR, () => undefined);
     // The image's default CLUSTER_ID when none is set (apache/kafka docker docs).
     const clusterId = env.CLUSTER_ID ?? "5L6g3nShT-eMCtK--X86sw";
     await run("java", [
