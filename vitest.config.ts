@@ -4,8 +4,8 @@ import { defineConfig } from "vitest/config";
 // Node's module compile cache (https://nodejs.org/api/module.html#module-compile-cache) for every
 // process a test run starts: the vitest workers and the platforms' subgraphs and gateways inherit it
 // from here, so each reuses the V8 code the first one compiled for the same files. A run starts about
-// two hundred Node processes, most of them mostly start-up; with the cache an e2e file's processes
-// took about 12% less CPU (sessions.test.ts, warm: 22.3 and 24.1 CPU-seconds against 26.5 and 26.8).
+// two hundred Node processes, most of them mostly start-up; with the cache, an e2e file that starts
+// one platform took about 12% less CPU (warm: 22.3 and 24.1 CPU-seconds against 26.5 and 26.8).
 // Inside node_modules, so a reinstall clears it; Node checks each file's content before reusing.
 process.env.NODE_COMPILE_CACHE ??= path.join(import.meta.dirname, "node_modules/.cache/node-compile-cache");
 

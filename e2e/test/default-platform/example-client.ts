@@ -1,8 +1,6 @@
 import { runPurchaseJourney } from "@boxoffice/example-purchase-client";
 import { describe, expect, it } from "vitest";
-import { usePlatform } from "./support/client.ts";
-
-const world = usePlatform();
+import { world } from "./platform.ts";
 
 describe("example Apollo Client (cookie jar per user)", () => {
   it("runs the purchase journey against the started platform", async () => {

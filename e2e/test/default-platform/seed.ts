@@ -1,9 +1,7 @@
 import { seed } from "@boxoffice/platform";
 import { graphqlRequest } from "@boxoffice/service-kit/testing";
 import { describe, expect, it } from "vitest";
-import { usePlatform } from "./support/client.ts";
-
-const world = usePlatform();
+import { world } from "./platform.ts";
 
 describe("start --seed", () => {
   it("loads demo data through the public API, and a second run adds nothing", async () => {

@@ -1,8 +1,6 @@
 import { graphqlRequest } from "@boxoffice/service-kit/testing";
 import { describe, expect, it } from "vitest";
-import { usePlatform } from "./support/client.ts";
-
-const world = usePlatform();
+import { world } from "./platform.ts";
 
 const PASSWORD = "correct horse battery staple";
 const email = () => `e2e.${Date.now()}.${Math.random().toString(36).slice(2)}@example.test`;

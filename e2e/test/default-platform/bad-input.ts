@@ -6,9 +6,8 @@
  */
 import { SUBGRAPH_NAMES } from "@boxoffice/topology";
 import { beforeAll, describe, expect, it } from "vitest";
-import { eventually, PASSWORD, PAY, sql, uniqueWord, type TestUser, usePlatform } from "./support/client.ts";
-
-const world = usePlatform();
+import { eventually, PASSWORD, PAY, sql, uniqueWord, type TestUser } from "../support/client.ts";
+import { world } from "./platform.ts";
 
 /** Every subgraph's PostgreSQL schema (named after it): all of the topology. */
 const SCHEMAS = [...SUBGRAPH_NAMES];

@@ -12,9 +12,8 @@
 import { randomUUID } from "node:crypto";
 import { tokenOf } from "@boxoffice/service-kit";
 import { describe, expect, it } from "vitest";
-import { eventually, PAY, uniqueWord, usePlatform, type TestUser } from "./support/client.ts";
-
-const world = usePlatform();
+import { eventually, PAY, uniqueWord, type TestUser } from "../support/client.ts";
+import { world } from "./platform.ts";
 
 const CREATE = `mutation ($t: ID!) { createOrder(ticketId: $t) { id status } }`;
 
