@@ -21,7 +21,9 @@ const schema = z.object({
   /**
    * Where what one machine's runs can share is kept, outside any clone: today the Kafka broker's
    * resolved classpath (`kafka-classpath-<pom hash>.txt`), so only the first start on a machine runs
-   * Maven. Default `$XDG_CACHE_HOME/boxoffice`, else `~/.cache/boxoffice` (XDG Base Directory spec).
+   * Maven. Default `$XDG_CACHE_HOME/boxoffice`, else `~/.cache/boxoffice` (XDG Base Directory spec);
+   * a relative path is taken from the workspace root. Best effort: if it cannot be written, Maven runs
+   * on every start instead.
    */
   INFRA_CACHE_DIR: z.string().min(1).optional(),
   /** Embedded PostgreSQL port; deliberately not 5432 so it never collides with a system server. */
@@ -59,9 +61,9 @@ export function loadInfraEnv(source: NodeJS.ProcessEnv = process.env): InfraEnv 
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new Error(`Invalid infrastructure configuration:\n${lines.join("\n")}`);
   }
-  const cacheHome = cleaned.XDG_CACHE_HOME ?? path.join(homedir(), ".cache");
-  return {
-    ...parsed.data,
-    INFRA_CACHE_DIR: parsed.data.INFRA_CACHE_DIR ?? path.join(cacheHome, "boxoffice"),
-  };
+  // XDG Base Directory spec: a relative XDG_CACHE_HOME is invalid and ignored.
+  const xdg = cleaned.XDG_CACHE_HOME;
+  const cacheHome = xdg && path.isAbsolute(xdg) ? xdg : path.join(cleaned.HOME ?? homedir(), ".cache");
+  const cacheDir = parsed.data.INFRA_CACHE_DIR ?? path.join(cacheHome, "boxoffice");
+  return { ...parsed.data, INFRA_CACHE_DIR: path.resolve(WORKSPACE_ROOT, cacheDir) };
 }

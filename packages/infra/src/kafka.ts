@@ -1,7 +1,8 @@
 import { execFile, spawn } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { constants, existsSync } from "node:fs";
+import { access, mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -101,10 +102,20 @@ export async function resolveKafkaClasspath(
     );
   }
   report("resolving Apache Kafka jars with Maven (first run only; later runs use the ~/.m2 cache)");
-  await mkdir(cacheDir, { recursive: true });
-  // Maven writes a file of this process's own, renamed into place once whole: test files start
-  // brokers in parallel, and one must never read another's half-written memo.
-  const partial = `${cpFile}.${process.pid}.${randomUUID()}.partial`;
+  // The memo is best effort: a cache folder that cannot be written (a read-only home, HOME=/ in a
+  // container) costs a Maven run per start, never the start. Maven writes a file of this process's
+  // own, renamed into place once whole: test files start brokers in parallel, and one must never
+  // read another's half-written memo.
+  const writable = await mkdir(cacheDir, { recursive: true })
+    .then(() => access(cacheDir, constants.W_OK))
+    .then(
+      () => true,
+      () => false,
+    );
+  const partial = path.join(
+    writable ? cacheDir : tmpdir(),
+    `kafka-classpath-${hash}.${process.pid}.${randomUUID()}.partial`,
+  );
   try {
     await run(
       "mvn",
@@ -119,8 +130,10 @@ export async function resolveKafkaClasspath(
       ],
       { maxBuffer: 16 * 1024 * 1024, env },
     );
+    const cp = (await readFile(partial, "utf8")).trim();
+    if (writable) await rename(partial, cpFile).catch(() => undefined);
+    return cp;
   } catch (error) {
-    await rm(partial, { force: true });
     const e = error as { stdout?: string; stderr?: string; message: string };
     const tail = `${e.stdout ?? ""}${e.stderr ?? ""}`.trim().split("\n").slice(-5).join(" | ");
     throw new InfraError(
@@ -128,10 +141,9 @@ export async function resolveKafkaClasspath(
       `Maven could not resolve the Kafka broker jars from Maven Central (${tail || e.message}). Check your network or Maven proxy settings (~/.m2/settings.xml) and retry, or set KAFKA_BROKERS=host:port to use a Kafka you already run, or use \`docker compose up\`.`,
       { cause: error },
     );
+  } finally {
+    await rm(partial, { force: true });
   }
-  const cp = (await readFile(partial, "utf8")).trim();
-  await rename(partial, cpFile);
-  return cp;
 }
 
 /** The broker's pid from its pid file when that process is our live broker JVM. */
