@@ -2,7 +2,7 @@
  * The proof that `pnpm new:subgraph` is the whole checklist: in a copy of this checkout (the files git
  * tracks or would track), generate a subgraph, and check that nothing but its folder, topology.json
  * and the deployment files changed; then `pnpm install`, its `generate`, the gateway's compose step
- * (the supergraph now has it), its own generated test, the compose, Kubernetes and README checks, and
+ * (the supergraph now has it), a type-check of what it wrote, its own generated test, the compose, Kubernetes and README checks, and
  * a real start: the subgraph's `src/main.ts` answers /readyz, and the gateway's `src/main.ts` over the
  * composed supergraph serves a query of its entity.
  */
@@ -23,8 +23,19 @@ let copy: string;
 let db: TestDatabase | undefined;
 const children: ChildProcess[] = [];
 
+/**
+ * The environment of every process run in the copy: its own Node compile cache, deleted with it (the
+ * root vitest config's cache would keep entries for this run's throwaway paths for ever).
+ */
+function copyEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NODE_COMPILE_CACHE: path.join(copy, "node_modules", ".cache", "node-compile-cache"),
+  };
+}
+
 /** Runs `command` in `cwd` to completion. @throws Error with its output when it exits non-zero. */
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = copyEnv()): string {
   const result = spawnSync(command, args, { cwd, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   const output = `${result.stdout}${result.stderr}`;
   if (result.status !== 0)
@@ -56,7 +67,7 @@ function start(dir: string, env: Record<string, string>): { child: ChildProcess;
   const output: string[] = [];
   const child = spawn(path.join(dir, "node_modules", ".bin", "tsx"), ["src/main.ts"], {
     cwd: dir,
-    env: { ...process.env, NODE_ENV: "test", LOG_LEVEL: "warn", ...env },
+    env: { ...copyEnv(), NODE_ENV: "test", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout.on("data", (chunk: Buffer) => output.push(chunk.toString()));
@@ -83,7 +94,9 @@ async function waitOk(url: string, proc: { child: ChildProcess; output: string[]
 
 /** Every file of the checkout git tracks or would track (not ignored), relative to `root`. */
 function checkoutFiles(root: string): string[] {
-  return run("git", ["ls-files", "-co", "--exclude-standard", "-z"], root).split("\0").filter(Boolean);
+  return run("git", ["ls-files", "-co", "--exclude-standard", "-z"], root, process.env)
+    .split("\0")
+    .filter(Boolean);
 }
 
 beforeAll(async () => {
@@ -170,6 +183,8 @@ describe("pnpm new:subgraph", () => {
     // Link it, generate its Prisma client and resolver types, compose the supergraph with it.
     pnpm(["install", "--offline", "--no-frozen-lockfile"], copy);
     pnpm(["--filter", `@boxoffice/${NAME}`, "generate"], copy);
+    // What it generated type-checks (its build only emits: tsconfig.build.json's noCheck).
+    run(path.join(copy, "node_modules", ".bin", "tsc"), ["-p", `subgraphs/${NAME}/tsconfig.json`], copy);
     pnpm(["--filter", "@boxoffice/gateway", "compose"], copy);
     const supergraph = await readFile(path.join(copy, "gateway", "supergraph.graphql"), "utf8");
     expect(supergraph).toContain(
