@@ -2,7 +2,7 @@
 #   docker build --build-arg SERVICE=subgraphs/accounts -t boxoffice/accounts .
 # `build` compiles each deployable and the libraries it uses with tsc into dist/ (after `generate`
 # wrote Prisma clients, resolver types and the supergraph; emit only, `noCheck`: type errors are
-# caught by `pnpm typecheck`, which `pnpm test` and CI run first); the container runs that JavaScript with
+# caught by `pnpm typecheck`, which `pnpm test` and CI run right after the build); the container runs that JavaScript with
 # the `compiled` export condition, so workspace packages resolve to their dist/ too. tsx is for
 # development only. Node 24 (active LTS); the workspace supports Node >= 22.
 

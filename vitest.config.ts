@@ -2,11 +2,13 @@ import path from "node:path";
 import { defineConfig } from "vitest/config";
 
 // Node's module compile cache (https://nodejs.org/api/module.html#module-compile-cache) for every
-// process a test run starts: the vitest workers and the platforms' subgraphs and gateways inherit it
-// from here, so each reuses the V8 code the first one compiled for the same files. A run starts about
-// two hundred Node processes, most of them mostly start-up; with the cache, an e2e file that starts
-// one platform took about 12% less CPU (warm: 22.3 and 24.1 CPU-seconds against 26.5 and 26.8).
-// Inside node_modules, so a reinstall clears it; Node checks each file's content before reusing.
+// process a test run starts. The platforms' subgraphs and gateways write it when they stop, so each
+// later start reuses the V8 code compiled for the same files (vitest's own workers end without
+// writing it). A run starts about a hundred such processes, most of their CPU start-up; with the
+// cache, an e2e file that starts one platform took about 12% less CPU (warm: 22.3 and 24.1
+// CPU-seconds against 26.5 and 26.8).
+// Node checks each file's content before reusing an entry, so a stale one costs only disk space:
+// delete the folder to reclaim it, or set NODE_DISABLE_COMPILE_CACHE=1 to run without the cache.
 process.env.NODE_COMPILE_CACHE ??= path.join(import.meta.dirname, "node_modules/.cache/node-compile-cache");
 
 // Each workspace package is a vitest project with its own config (global setup, timeouts).

@@ -2,7 +2,7 @@
  * The e2e platforms run each deployable's compiled `dist/main.js` (what the container image runs),
  * which starts faster than through tsx (measured, `startPlatform` on quiet 2-core machines: 4.9 s
  * compiled vs 7.6 s tsx on one, 7.7–8.4 s vs 11.3–12.8 s on a slower one; an e2e run starts about
- * twenty platforms and restarts). So
+ * fifteen platforms and restarts). So
  * before any e2e file runs, the build outputs must match the sources: this runs `turbo run build`
  * for the deployables, which is a cache hit taking a second or two when nothing changed (as in the
  * README's test command, which builds first) and rebuilds what did change otherwise.
