@@ -1,8 +1,8 @@
 import { chmod, mkdtemp, readdir, rm } from "node:fs/promises";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { down } from "../src/index.ts";
+import { freePort } from "../src/ports.ts";
 import { isAlive } from "../src/processes.ts";
 import { readState } from "../src/state.ts";
 
@@ -14,18 +14,6 @@ export type IsolatedEnv = Record<string, string | undefined> & {
 };
 
 const PREFIX = "boxoffice-infra-test-";
-
-/** A free TCP port on 127.0.0.1, asked from the OS (no fixed ports: parallel clones must not clash). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * A private data directory and free ports for one test, so it never touches the shared engines

@@ -1,18 +1,18 @@
 /**
  * The proof that `pnpm new:subgraph` is the whole checklist: in a copy of this checkout (the files git
  * tracks or would track), generate a subgraph, and check that nothing but its folder, topology.json
- * and the deployment files changed; then `pnpm install`, its `generate`, the gateway's compose step
- * (the supergraph now has it), a type-check of what it wrote, its own generated test, the compose, Kubernetes and README checks, and
- * a real start: the subgraph's `src/main.ts` answers /readyz, and the gateway's `src/main.ts` over the
- * composed supergraph serves a query of its entity.
+ * and the deployment files changed; then `pnpm install`, its `generate`, a type-check of what it
+ * wrote, the gateway's compose step (the supergraph now has it), its own generated test, the compose,
+ * Kubernetes and README checks, and a real start: the subgraph's `src/main.ts` answers /readyz, and
+ * the gateway's `src/main.ts` over the composed supergraph serves a query of its entity.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { copyFile, mkdir, mkdtemp, readFile, realpath, rm } from "node:fs/promises";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "@boxoffice/infra";
 import { createMigratedDatabase, graphqlRequest, type TestDatabase } from "@boxoffice/service-kit/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -50,16 +50,6 @@ function pnpm(args: string[], cwd: string): string {
     return /\.[cm]?js$/.test(own) ? run(process.execPath, [own, ...args], cwd) : run(own, args, cwd);
   }
   return run("npx", ["-y", "pnpm@12.4.2", ...args], cwd);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts `src/main.ts` of the deployable in `dir` through its tsx. */
