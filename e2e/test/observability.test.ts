@@ -103,7 +103,7 @@ describe("tracing", () => {
 
     // Spans reach the files as each one ends, a parent after its children: wait until the storefront
     // and tickets applied the completed order (the last hops of the chain) and every span's parent
-    // is there too. The trace goes on past those hops (orders applies tickets' ticket.sold), and a
+    // is there too. The trace goes on past those hops (orders applies tickets' ticket.updated), and a
     // read between a child's export and its parent's showed the children as roots of their own
     // (fresh-clone run 19: three orders spans).
     const has = (spans: SpanRecord[], traceId: string | undefined, service: string, topicPart: string) =>
