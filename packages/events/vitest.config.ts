@@ -8,6 +8,7 @@ const infraGlobalSetup = require.resolve("@boxoffice/infra/vitest-global-setup")
 export default defineConfig({
   test: {
     name: "events",
+    isolate: false, // files share their worker's loaded modules (CONTRIBUTING.md, "Test")
     root: import.meta.dirname,
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     // Real PostgreSQL and Kafka for every test (CONVENTIONS.md: infrastructure is never mocked).

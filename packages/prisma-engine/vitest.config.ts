@@ -5,6 +5,7 @@ import { defineProject } from "vitest/config";
 export default defineProject({
   test: {
     name: "prisma-engine",
+    isolate: false, // files share their worker's loaded modules (CONTRIBUTING.md, "Test")
     root: import.meta.dirname,
     // Real PostgreSQL (embedded unless DATABASE_URL is set), started by the shared launcher.
     globalSetup: ["@boxoffice/infra/vitest-global-setup"],

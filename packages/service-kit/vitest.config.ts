@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     name: "service-kit",
+    isolate: false, // files share their worker's loaded modules (CONTRIBUTING.md, "Test")
     root: import.meta.dirname,
     include: ["test/**/*.test.ts"],
     // Real PostgreSQL and Kafka for the denylist tests (CONVENTIONS.md: infrastructure is never mocked).
