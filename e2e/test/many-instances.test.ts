@@ -204,10 +204,13 @@ describe("two instances of every subgraph and two gateways on one database and o
       expect([...topics].sort()).toEqual(eventNames("orders", namespace).registry.topics());
 
       // Every consumer group has both instances as members, each holding partitions (the second wave's
-      // joins have been rebalanced) before any traffic.
+      // joins have been rebalanced) before any traffic. Both, not only the member count: while a group
+      // rebalances, the broker already lists a joining member but has not given it partitions yet.
       state.groupsBefore = await eventually(
         consumerGroups,
-        (groups) => groups.size > 0 && [...groups.values()].every((g) => g.members.length === 2),
+        (groups) =>
+          groups.size > 0 &&
+          [...groups.values()].every((g) => g.members.length === 2 && g.members.every((n) => n > 0)),
       );
       const seller = await signUpThrough(one, "seller");
       const buyers = await Promise.all([0, 1, 2, 3].map((i) => signUpThrough(i % 2 ? two : one, "buyer")));
