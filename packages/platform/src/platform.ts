@@ -1,8 +1,8 @@
 /**
  * Starts the whole platform as real processes for cross-service tests: a fresh database (a copy of a
  * template in which each subgraph migrated its own schema), every subgraph (`tsx src/main.ts`, or the
- * compiled `dist/main.js`), then the gateway over a supergraph composed from the subgraphs' SDL with
- * their actual URLs.
+ * compiled `dist/main.js`) and, beside them, the gateway over a supergraph composed from the
+ * subgraphs' SDL with their actual URLs; it resolves once all of them are ready.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -338,33 +338,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         balancers.push(await startBalancer(backends, ports.get(s.name)));
       }
     }
-    // One wave per instance number (every subgraph's first instance, then every second one, …), as a
-    // rollout adds replicas: a wave starts on a warm transpile cache and a machine not already busy
-    // starting the previous one.
-    for (let i = 0; i < instances; i += 1) {
-      const wave: RunningProcess[] = [];
-      for (const s of SUBGRAPHS) {
-        const instance = instancesOf.get(s.name)![i]!;
-        const env = {
-          ...baseEnv,
-          ...(s.name === "accounts" ? sharedKey : {}),
-          [portVariable(s.name)]: String(instance.port),
-          ...options.processEnv?.[s.name],
-          ...(instance.name !== s.name ? options.processEnv?.[instance.name] : {}),
-        };
-        progress(`starting ${instance.name} on port ${instance.port}`);
-        wave.push(launch(instance.name, path.join(ROOT, "subgraphs", s.name), env, instance.port));
-      }
-      processes.push(...wave);
-      await Promise.all(
-        wave.map(async (p) => {
-          const t = performance.now();
-          await waitReady(p, 90_000, options.signal);
-          progress(`${p.name} ready (${Math.round(performance.now() - t)} ms)`);
-        }),
-      );
-    }
-
+    // The gateway starts beside the subgraphs, not after them: its supergraph is composed from the
+    // subgraphs' schema files and their URLs (known now), and it asks nothing of them until a request
+    // comes (no health check at start). Its start then overlaps the subgraphs' waits for PostgreSQL
+    // and their consumer groups instead of adding to them.
     const supergraphPath = options.supergraphPath ?? path.join(workDir, "supergraph.graphql");
     progress("composing the supergraph");
     await writeFile(
@@ -396,8 +373,38 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       gateways.push(gateway);
     }
     const gatewayStart = performance.now();
-    await Promise.all(gateways.map((g) => waitReady(g, 60_000, options.signal)));
-    progress(`gateway ready (${Math.round(performance.now() - gatewayStart)} ms)`);
+    const gatewaysReady = Promise.all(gateways.map((g) => waitReady(g, 60_000, options.signal)));
+    // Settled here too, so a gateway that fails while a subgraph's start fails first is no unhandled rejection.
+    gatewaysReady.catch(() => undefined);
+    // One wave per instance number (every subgraph's first instance, then every second one, …), as a
+    // rollout adds replicas: a wave starts on a warm transpile cache and a machine not already busy
+    // starting the previous one.
+    for (let i = 0; i < instances; i += 1) {
+      const wave: RunningProcess[] = [];
+      for (const s of SUBGRAPHS) {
+        const instance = instancesOf.get(s.name)![i]!;
+        const env = {
+          ...baseEnv,
+          ...(s.name === "accounts" ? sharedKey : {}),
+          [portVariable(s.name)]: String(instance.port),
+          ...options.processEnv?.[s.name],
+          ...(instance.name !== s.name ? options.processEnv?.[instance.name] : {}),
+        };
+        progress(`starting ${instance.name} on port ${instance.port}`);
+        wave.push(launch(instance.name, path.join(ROOT, "subgraphs", s.name), env, instance.port));
+      }
+      processes.push(...wave);
+      await Promise.all(
+        wave.map(async (p) => {
+          const t = performance.now();
+          await waitReady(p, 90_000, options.signal);
+          progress(`${p.name} ready (${Math.round(performance.now() - t)} ms)`);
+        }),
+      );
+    }
+
+    await gatewaysReady;
+    progress(`gateway ready (${Math.round(performance.now() - gatewayStart)} ms after its start)`);
     const gatewayUrls = gateways.map((g) => `http://127.0.0.1:${g.port}/graphql`);
     return {
       gatewayUrl: gatewayUrls[0]!,
