@@ -3,8 +3,10 @@
  * published inside a request's span is sent by the relay inside a PRODUCER span of that request's
  * trace, and consumed inside a CONSUMER span under it — one message per transaction or a run per
  * transaction (`applyBatchSize`); the relay batch and the consumer run are spans of their own, linked
- * to every trace they carried. (Vitest runs each test file in its own process, so tracing stays on
- * for this file only.)
+ * to every trace they carried. The events project's files share a worker (`isolate: false`): this
+ * file starts telemetry at import and shuts it down in `afterAll`, after which tracing is off for the
+ * files that follow. It must stay the only file of the project that starts telemetry (or calls
+ * service-kit's `createLogger`, which does): `startTelemetry` ignores every call after the first.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
