@@ -241,6 +241,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const gatewayCount = options.gateways ?? 1;
   const balancers: Balancer[] = [];
   const isGateway = (p: RunningProcess) => p.name.startsWith("gateway");
+  /** Waits until `p` is ready and reports how long that took from now. */
+  const ready = async (p: RunningProcess, timeoutMs: number) => {
+    const t = performance.now();
+    await waitReady(p, timeoutMs, options.signal);
+    progress(`${p.name} ready (${Math.round(performance.now() - t)} ms)`);
+  };
 
   const stop = async () => {
     // Gateways first (no new requests reach the subgraphs), then the subgraphs together.
@@ -372,8 +378,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       processes.push(gateway);
       gateways.push(gateway);
     }
-    const gatewayStart = performance.now();
-    const gatewaysReady = Promise.all(gateways.map((g) => waitReady(g, 60_000, options.signal)));
+    const gatewaysReady = Promise.all(gateways.map((g) => ready(g, 60_000)));
     // Settled here too, so a gateway that fails while a subgraph's start fails first is no unhandled rejection.
     gatewaysReady.catch(() => undefined);
     // One wave per instance number (every subgraph's first instance, then every second one, …), as a
@@ -394,17 +399,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         wave.push(launch(instance.name, path.join(ROOT, "subgraphs", s.name), env, instance.port));
       }
       processes.push(...wave);
-      await Promise.all(
-        wave.map(async (p) => {
-          const t = performance.now();
-          await waitReady(p, 90_000, options.signal);
-          progress(`${p.name} ready (${Math.round(performance.now() - t)} ms)`);
-        }),
-      );
+      await Promise.all(wave.map((p) => ready(p, 90_000)));
     }
 
     await gatewaysReady;
-    progress(`gateway ready (${Math.round(performance.now() - gatewayStart)} ms after its start)`);
     const gatewayUrls = gateways.map((g) => `http://127.0.0.1:${g.port}/graphql`);
     return {
       gatewayUrl: gatewayUrls[0]!,
