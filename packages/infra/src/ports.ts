@@ -18,15 +18,44 @@ const FIRST = 20_000;
 const COUNT = 12_700;
 
 /**
+ * Ports this process has handed out. A caller usually draws several ports before anything binds
+ * them (a platform draws one per process, then starts them all), and `portFree` still finds a drawn
+ * port free then, so without this two draws could return the same port: a fresh-clone run failed
+ * fault-matrix.test.ts that way: accounts was given 21269, as another subgraph of its platform had
+ * been; accounts exited with EADDRINUSE while the other answered its readiness check, and then the
+ * gateway's `signUp` ("Cannot query field signUp on type Mutation"). Emptied when it holds half the
+ * range, which no test run comes near.
+ */
+const handedOut = new Set<number>();
+
+/**
+ * True, and `ports` recorded as handed out, when none was handed out before and all are free now.
+ * Recorded before the check, so two draws at once in this process cannot both take a port.
+ */
+async function take(...ports: number[]): Promise<boolean> {
+  if (handedOut.size >= COUNT / 2) handedOut.clear();
+  if (ports.some((p) => handedOut.has(p))) return false;
+  for (const p of ports) handedOut.add(p);
+  for (const p of ports) {
+    if (!(await portFree(p))) {
+      for (const q of ports) handedOut.delete(q);
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
  * A port free at 127.0.0.1, drawn at random from 20000–32699 and checked with `portFree`, for a
- * process of our own to listen on. Not `listen(0)`: the OS hands that out from the ephemeral range,
- * where the port may go to an outgoing connection before our process binds it (a fresh-clone run
- * failed many-instances.test.ts with EADDRINUSE that way, on 34987).
+ * process of our own to listen on; never one this process handed out before (`handedOut` says why).
+ * Not `listen(0)`: the OS hands that out from the ephemeral range, where the port may go to an
+ * outgoing connection before our process binds it (a fresh-clone run failed many-instances.test.ts
+ * with EADDRINUSE that way, on 34987).
  */
 export async function freePort(): Promise<number> {
   for (;;) {
     const port = FIRST + Math.floor(Math.random() * COUNT);
-    if (await portFree(port)) return port;
+    if (await take(port)) return port;
   }
 }
 
@@ -37,10 +66,11 @@ export async function freePort(): Promise<number> {
  * RFC 6335 §6): a port checked free there could be handed to any outgoing connection, or to a
  * `listen(0)`, before the broker binds it — a fresh-clone run failed lifecycle.test.ts that way
  * (port 44617 taken between the check and Kafka's start, test files running two at a time).
+ * Like `freePort`, never a port this process handed out before.
  */
 export async function freePortPair(): Promise<number> {
   for (;;) {
     const port = FIRST + Math.floor(Math.random() * (COUNT - 1));
-    if ((await portFree(port)) && (await portFree(port + 1))) return port;
+    if (await take(port, port + 1)) return port;
   }
 }
