@@ -10,6 +10,8 @@ FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 RUN npm install -g pnpm@12.4.2
 COPY pnpm-lock.yaml pnpm-workspace.yaml package.json ./
+# Fixes to dependencies that upstream has not released (pnpm patchedDependencies; CONTRIBUTING.md).
+COPY patches patches
 COPY gateway/package.json gateway/
 COPY e2e/package.json e2e/
 COPY examples examples
