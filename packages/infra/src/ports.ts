@@ -23,8 +23,8 @@ const COUNT = 12_700;
  * port free then, so without this two draws could return the same port: a fresh-clone run failed
  * fault-matrix.test.ts that way: accounts was given 21269, as another subgraph of its platform had
  * been; accounts exited with EADDRINUSE while the other answered its readiness check, and then the
- * gateway's `signUp` ("Cannot query field signUp on type Mutation"). Emptied when it holds half the
- * range, which no test run comes near.
+ * gateway's `signUp` ("Cannot query field signUp on type Mutation"). At half the range it forgets
+ * its oldest entries (a Set keeps insertion order), long bound or released; no test run comes near.
  */
 const handedOut = new Set<number>();
 
@@ -33,7 +33,10 @@ const handedOut = new Set<number>();
  * Recorded before the check, so two draws at once in this process cannot both take a port.
  */
 async function take(...ports: number[]): Promise<boolean> {
-  if (handedOut.size >= COUNT / 2) handedOut.clear();
+  for (const oldest of handedOut) {
+    if (handedOut.size < COUNT / 2) break;
+    handedOut.delete(oldest);
+  }
   if (ports.some((p) => handedOut.has(p))) return false;
   for (const p of ports) handedOut.add(p);
   for (const p of ports) {
