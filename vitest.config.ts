@@ -35,10 +35,8 @@ class LongProjectsFirst extends BaseSequencer {
       return i === -1 ? LONG_PROJECTS_FIRST.length : i;
     };
     const group = (f: TestSpecification) => f.project.config.sequence.groupOrder;
-    return sorted
-      .map((file, index) => ({ file, index }))
-      .sort((a, b) => group(a.file) - group(b.file) || rank(a.file) - rank(b.file) || a.index - b.index)
-      .map(({ file }) => file);
+    // Array.prototype.sort is stable: files that compare equal keep vitest's order.
+    return sorted.sort((a, b) => group(a) - group(b) || rank(a) - rank(b));
   }
 }
 
