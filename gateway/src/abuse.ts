@@ -66,24 +66,55 @@ async function createBudgetLimiter(
   const options = { keyPrefix: "operation_budget", points: budget.points, duration: budget.windowSeconds };
   if (!budget.databaseUrl) return { limiter: new RateLimiterMemory(options), close: () => Promise.resolve() };
   const pool = new pg.Pool({ connectionString: budget.databaseUrl, max: 5 });
-  await pool.query("CREATE SCHEMA IF NOT EXISTS gateway");
-  const limiter = await new Promise<RateLimiterPostgres>((resolve, reject) => {
-    const created: RateLimiterPostgres = new RateLimiterPostgres(
-      {
-        ...options,
-        storeClient: pool,
-        storeType: "pool",
-        schemaName: "gateway",
-        tableName: "rate_limits",
-        insuranceLimiter: new RateLimiterMemory(options),
-      },
-      (error?: unknown) =>
-        error
-          ? reject(error instanceof Error ? error : new Error("rate-limit table setup failed"))
-          : resolve(created),
-    );
-  });
-  return { limiter, close: () => pool.end() };
+  try {
+    const limiter = await withSetupLock(pool, async () => {
+      await pool.query("CREATE SCHEMA IF NOT EXISTS gateway");
+      return new Promise<RateLimiterPostgres>((resolve, reject) => {
+        const created: RateLimiterPostgres = new RateLimiterPostgres(
+          {
+            ...options,
+            storeClient: pool,
+            storeType: "pool",
+            schemaName: "gateway",
+            tableName: "rate_limits",
+            insuranceLimiter: new RateLimiterMemory(options),
+          },
+          (error?: unknown) =>
+            error
+              ? reject(error instanceof Error ? error : new Error("rate-limit table setup failed"))
+              : resolve(created),
+        );
+      });
+    });
+    return { limiter, close: () => pool.end() };
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+}
+
+/**
+ * Runs `setup` while holding a PostgreSQL session advisory lock (on its own pooled connection), so
+ * gateway instances starting at once create `gateway` and `gateway.rate_limits` one after another.
+ * `CREATE … IF NOT EXISTS` is not safe against a concurrent create of the same name: the loser fails
+ * with 23505 on a catalog index or 42710 `type "rate_limits" already exists` (PostgreSQL docs, "Explicit
+ * Locking", §13.3.5 Advisory Locks; rate-limiter-flexible 11.4.0 tolerates only 23505).
+ *
+ * @throws what `setup` throws, or the pool's connection error.
+ */
+async function withSetupLock<T>(pool: pg.Pool, setup: () => Promise<T>): Promise<T> {
+  const lock = await pool.connect();
+  try {
+    await lock.query("SELECT pg_advisory_lock(hashtext('boxoffice gateway.rate_limits setup'))");
+    try {
+      return await setup();
+    } finally {
+      await lock.query("SELECT pg_advisory_unlock(hashtext('boxoffice gateway.rate_limits setup'))");
+    }
+  } finally {
+    // Closed rather than pooled: the session, and any lock a failed unlock left, ends with it.
+    lock.release(true);
+  }
 }
 
 /** The client's address for limits: Express's `req.ip` (socket, or X-Forwarded-For behind trusted proxies). */

@@ -1,0 +1,78 @@
+import { randomBytes } from "node:crypto";
+import { createLogger } from "@boxoffice/service-kit";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { composeSdl, startGateway, type RunningGateway } from "../src/index.ts";
+import { ITEMS_SDL, startFixture, USERS_SDL, type Fixture } from "./fixture-subgraphs.ts";
+
+// The operation budget over PostgreSQL (GATEWAY_RATE_LIMIT_DATABASE_URL), as every deployment with more
+// than one gateway instance runs it. A new, empty database per run: the instances create the table.
+const logger = createLogger("gateway-budget-test", "silent");
+const adminUrl = process.env.DATABASE_URL!;
+const database = `gateway_budget_${randomBytes(5).toString("hex")}`;
+let fixture: Fixture;
+let gateways: RunningGateway[] = [];
+
+async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+beforeAll(async () => {
+  fixture = await startFixture();
+  await admin((c) => c.query(`CREATE DATABASE "${database}"`));
+});
+afterAll(async () => {
+  await Promise.all(gateways.map((g) => g.stop()));
+  await fixture?.stop();
+  await admin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
+});
+
+describe("operation budget shared by gateway instances", () => {
+  it("six instances started at once on a new database all start, and one client's budget is spent across them", async () => {
+    const url = new URL(adminUrl);
+    url.pathname = `/${database}`;
+    const supergraphSdl = composeSdl([
+      { name: "users", url: fixture.users.url, sdl: USERS_SDL },
+      { name: "items", url: fixture.items.url, sdl: ITEMS_SDL },
+    ]);
+    const started = await Promise.allSettled(
+      Array.from({ length: 6 }, () =>
+        startGateway({
+          supergraphSdl,
+          port: 0,
+          corsOrigins: [],
+          production: true,
+          logger,
+          budget: { points: 5, windowSeconds: 60, databaseUrl: url.toString() },
+        }),
+      ),
+    );
+    gateways = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+    expect(started.flatMap((s) => (s.status === "rejected" ? [String(s.reason)] : []))).toEqual([]);
+
+    // `{ echoHeaders }` costs 1: five requests, one per instance, spend the budget of 5; the sixth
+    // instance then refuses the same client (all come from 127.0.0.1).
+    const statuses: number[] = [];
+    for (const gateway of gateways) {
+      const res = await fetch(gateway.url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: "{ echoHeaders }" }),
+      });
+      statuses.push(res.status);
+      if (res.status === 429) {
+        const body = (await res.json()) as { errors?: Array<{ extensions?: Record<string, unknown> }> };
+        expect(body.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED" });
+      } else {
+        await res.body?.cancel();
+      }
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+  });
+});
