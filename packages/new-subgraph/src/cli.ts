@@ -32,6 +32,9 @@ const program = new Command()
       console.log("next: npx -y pnpm@12.4.2 install   (links the new package, records it in pnpm-lock.yaml)");
     }
     console.log(
+      `then: npx -y pnpm@12.4.2 --filter @boxoffice/${name} generate   (its Prisma client and resolver types)`,
+    );
+    console.log(
       `then: npx vitest run --project ${name}; \`pnpm start\` composes the supergraph with it and starts it on ${declaration.port}.`,
     );
   });

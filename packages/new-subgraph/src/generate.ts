@@ -10,6 +10,7 @@ import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadTopology, SUBGRAPH_NAME, withSubgraph, type SubgraphDeclaration } from "@boxoffice/topology";
+import pluralize from "pluralize";
 import { format, getFileInfo, resolveConfig } from "prettier";
 import { MODEL_PORT, registerDeployment } from "./deployment.ts";
 
@@ -72,9 +73,13 @@ export function nameConflict(root: string, name: string): string | undefined {
   return undefined;
 }
 
-/** `reviews` → `Review`; `inventory` → `Inventory`. */
-function defaultEntity(name: string): string {
-  const singular = name.length > 3 && name.endsWith("s") ? name.slice(0, -1) : name;
+/**
+ * The example entity's type name: the subgraph name in the singular (English rules and exceptions of
+ * the `pluralize` library), capitalised. `reviews` → `Review`, `categories` → `Category`, `status` →
+ * `Status`, `inventory` → `Inventory`.
+ */
+export function defaultEntity(name: string): string {
+  const singular = pluralize.singular(name);
   return singular[0]!.toUpperCase() + singular.slice(1);
 }
 

@@ -7,7 +7,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { nameConflict, newSubgraph, REPOSITORY_ROOT } from "../src/generate.ts";
+import { defaultEntity, nameConflict, newSubgraph, REPOSITORY_ROOT } from "../src/generate.ts";
 
 describe("subgraph names that collide outside the new folder", () => {
   it.each([
@@ -31,6 +31,17 @@ describe("subgraph names that collide outside the new folder", () => {
 });
 
 describe("entity names", () => {
+  it.each([
+    ["reviews", "Review"],
+    ["categories", "Category"],
+    ["addresses", "Address"],
+    ["status", "Status"],
+    ["news", "News"],
+    ["inventory", "Inventory"],
+  ])("by default, subgraph %s holds the entity %s", (name, entity) => {
+    expect(defaultEntity(name)).toBe(entity);
+  });
+
   it.each(["Query", "Mutation", "Subscription", "String", "ID"])(
     "%s is refused before anything is written",
     async (entity) => {
