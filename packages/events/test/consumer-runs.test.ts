@@ -45,9 +45,12 @@ describe("consumer applying runs of messages per transaction", () => {
       pollIntervalMs: 200,
     });
     await relay.start();
-    await writeChanges(bed.db.pool, ticketPublisher(registry), aggregates, 25);
-    await waitFor("500 published", () => relay.status().publishedTotal === 500, 60_000);
-    await relay.stop();
+    try {
+      await writeChanges(bed.db.pool, ticketPublisher(registry), aggregates, 25);
+      await waitFor("500 published", () => relay.status().publishedTotal === 500, 60_000);
+    } finally {
+      await relay.stop();
+    }
   });
 
   it("a handler failing in a run rolls the run back; redone one by one, the poison is dead-lettered and the rest applied once", async () => {

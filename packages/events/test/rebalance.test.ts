@@ -35,9 +35,12 @@ describe("consumer group membership", () => {
       pollIntervalMs: 200,
     });
     await relay.start();
-    await writeChanges(bed.db.pool, ticketPublisher(registry), aggregates, 50);
-    await waitFor("relay published 1000", () => relay.status().publishedTotal === 1000);
-    await relay.stop();
+    try {
+      await writeChanges(bed.db.pool, ticketPublisher(registry), aggregates, 50);
+      await waitFor("relay published 1000", () => relay.status().publishedTotal === 1000);
+    } finally {
+      await relay.stop();
+    }
 
     const group = `test.rebalance-${id}`;
     const pool = new pg.Pool({ ...schemaConnection(databaseUrl(), bed.db.schema), max: 6 });

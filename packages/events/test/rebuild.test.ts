@@ -50,14 +50,17 @@ describe("read model rebuild", () => {
       pollIntervalMs: 200,
     });
     await relay.start();
-    await writeChanges(
-      bed.db.pool,
-      ticketPublisher(registry),
-      range(8).map((n) => `ticket-${n}`),
-      15,
-    );
-    await waitFor("published", () => relay.status().publishedTotal === 120);
-    await relay.stop();
+    try {
+      await writeChanges(
+        bed.db.pool,
+        ticketPublisher(registry),
+        range(8).map((n) => `ticket-${n}`),
+        15,
+      );
+      await waitFor("published", () => relay.status().publishedTotal === 120);
+    } finally {
+      await relay.stop();
+    }
 
     const pool = new pg.Pool({ ...schemaConnection(databaseUrl(), bed.db.schema), max: 4 });
     const live = createConsumer({
