@@ -62,10 +62,14 @@ export function rateLimitedError(message: string, msBeforeNext: number): GraphQL
  */
 async function createBudgetLimiter(
   budget: OperationBudget,
+  logger: Logger,
 ): Promise<{ limiter: RateLimiterAbstract; close: () => Promise<void> }> {
   const options = { keyPrefix: "operation_budget", points: budget.points, duration: budget.windowSeconds };
   if (!budget.databaseUrl) return { limiter: new RateLimiterMemory(options), close: () => Promise.resolve() };
-  const pool = new pg.Pool({ connectionString: budget.databaseUrl, max: 5 });
+  const pool = new pg.Pool({ connectionString: budget.databaseUrl, max: 5, connectionTimeoutMillis: 10_000 });
+  // An idle connection that PostgreSQL closes (a restart, a failover) is reported here; without a
+  // listener the pool's 'error' event would end the process. The insurance limiter covers the gap.
+  pool.on("error", (error) => logger.warn({ err: error }, "rate-limit store connection lost"));
   try {
     const limiter = await withSetupLock(pool, async () => {
       await pool.query("CREATE SCHEMA IF NOT EXISTS gateway");
@@ -100,16 +104,23 @@ async function createBudgetLimiter(
  * with 23505 on a catalog index or 42710 `type "rate_limits" already exists` (PostgreSQL docs, "Explicit
  * Locking", §13.3.5 Advisory Locks; rate-limiter-flexible 11.4.0 tolerates only 23505).
  *
- * @throws what `setup` throws, or the pool's connection error.
+ * @throws what `setup` throws; the pool's connection error (10 s connect timeout); PostgreSQL 55P03
+ *   `lock_not_available` after 30 s waiting for another instance's setup.
  */
 async function withSetupLock<T>(pool: pg.Pool, setup: () => Promise<T>): Promise<T> {
   const lock = await pool.connect();
   try {
+    // The holder's work takes milliseconds; a holder stuck on a dead connection must not stall every
+    // other instance's start for as long as TCP keepalive takes to notice (lock_timeout: 55P03).
+    await lock.query("SET lock_timeout = '30s'");
     await lock.query("SELECT pg_advisory_lock(hashtext('boxoffice gateway.rate_limits setup'))");
     try {
       return await setup();
     } finally {
-      await lock.query("SELECT pg_advisory_unlock(hashtext('boxoffice gateway.rate_limits setup'))");
+      // Closing the session below releases the lock too; a failed unlock must not hide setup's outcome.
+      await lock
+        .query("SELECT pg_advisory_unlock(hashtext('boxoffice gateway.rate_limits setup'))")
+        .catch(() => undefined);
     }
   } finally {
     // Closed rather than pooled: the session, and any lock a failed unlock left, ends with it.
@@ -133,7 +144,7 @@ export async function abusePlugins(
   options: AbuseOptions,
 ): Promise<{ plugins: ApolloServerPlugin<GatewayContext>[]; stop: () => Promise<void> }> {
   const sizes = listSizesOf(parse(options.supergraphSdl));
-  const { limiter, close } = await createBudgetLimiter(options.budget);
+  const { limiter, close } = await createBudgetLimiter(options.budget, options.logger);
   const plugin = costLimitPlugin<GatewayContext>(sizes, options.maxCost, async (cost, context) => {
     try {
       await limiter.consume(clientAddress(context), Math.max(1, cost));

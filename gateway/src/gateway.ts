@@ -335,7 +335,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         : ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false }, includeCookies: true }),
     ],
   });
-  await apollo.start();
+  // A start that fails from here on (Apollo's start, the port taken) closes what it opened: the
+  // rate-limit pool and the subgraph connections, so an in-process caller is not left holding them.
+  const closeAfterFailedStart = async () => {
+    await apollo.stop().catch(() => undefined);
+    await abuse.stop().catch(() => undefined);
+    await subgraphs.close().catch(() => undefined);
+  };
+  try {
+    await apollo.start();
+  } catch (error) {
+    await closeAfterFailedStart();
+    throw error;
+  }
 
   app.use(httpTelemetry());
   app.get("/healthz", (_req, res) => {
@@ -357,10 +369,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   );
   app.use(jsonErrorHandler(logger));
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once("error", reject);
-    httpServer.listen(options.port, options.host ?? "127.0.0.1", () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once("error", reject);
+      httpServer.listen(options.port, options.host ?? "127.0.0.1", () => resolve());
+    });
+  } catch (error) {
+    await closeAfterFailedStart();
+    throw error;
+  }
   const port = (httpServer.address() as AddressInfo).port;
   const host = options.host && options.host !== "0.0.0.0" ? options.host : "127.0.0.1";
   const url = `http://${host}:${port}/graphql`;

@@ -28,8 +28,8 @@ beforeAll(async () => {
   await admin((c) => c.query(`CREATE DATABASE "${database}"`));
 });
 afterAll(async () => {
-  await Promise.all(gateways.map((g) => g.stop()));
-  await fixture?.stop();
+  await Promise.allSettled(gateways.map((g) => g.stop()));
+  await fixture?.stop().catch(() => undefined);
   await admin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
 });
 
@@ -74,5 +74,23 @@ describe("operation budget shared by gateway instances", () => {
       }
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+  });
+
+  it("when PostgreSQL drops the store's connections (a restart, a failover), the instances keep serving and the spent budget holds", async () => {
+    // Their pools hold idle connections from the requests above; an unhandled pool 'error' here
+    // would be an uncaught exception (a crashed gateway in production).
+    const { rows } = await admin((c) =>
+      c.query<{ n: number }>(
+        "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1",
+        [database],
+      ),
+    );
+    expect(rows[0]!.n).toBeGreaterThan(0);
+    const res = await fetch(gateways[0]!.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ echoHeaders }" }),
+    });
+    expect(res.status).toBe(429);
   });
 });
