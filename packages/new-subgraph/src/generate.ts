@@ -22,7 +22,7 @@ export const REPOSITORY_ROOT = fileURLToPath(new URL("../../..", import.meta.url
 export interface NewSubgraphOptions {
   /** The subgraph name (see SUBGRAPH_NAME in @boxoffice/topology), e.g. `reviews`. */
   name: string;
-  /** The example entity's type name, PascalCase; default: the name without a trailing `s`, capitalised. */
+  /** The example entity's type name, PascalCase; default: the name in the singular, capitalised (`defaultEntity`). */
   entity?: string;
   /** Repository root to write into; default this repository. */
   root?: string;
@@ -37,6 +37,22 @@ export interface NewSubgraphResult {
 }
 
 /** GraphQL's root operation types and built-in scalars (GraphQL spec, "Types"): no entity may take them. */
+/**
+ * Words the generated TypeScript cannot use as the entity's lower-case name (`export const review`):
+ * ECMAScript's reserved words, those reserved in strict mode (modules are strict) and `await` in
+ * modules (ECMA-262, §13.1.1 "Static Semantics: Early Errors" and §12.7.2 "Keywords and Reserved Words").
+ */
+const RESERVED_WORDS = new Set(
+  [
+    "await break case catch class const continue debugger default delete do else enum export extends",
+    "false finally for function if import in instanceof new null return super switch this throw true",
+    "try typeof var void while with yield implements interface let package private protected public",
+    "static arguments eval",
+  ]
+    .join(" ")
+    .split(" "),
+);
+
 const RESERVED_TYPE_NAMES = new Set([
   "Query",
   "Mutation",
@@ -75,11 +91,12 @@ export function nameConflict(root: string, name: string): string | undefined {
 
 /**
  * The example entity's type name: the subgraph name in the singular (English rules and exceptions of
- * the `pluralize` library), capitalised. `reviews` → `Review`, `categories` → `Category`, `status` →
- * `Status`, `inventory` → `Inventory`.
+ * the `pluralize` library), capitalised; names of up to three letters stay as they are. `reviews` →
+ * `Review`, `categories` → `Category`, `status` → `Status`, `inventory` → `Inventory`, `sms` → `Sms`.
  */
 export function defaultEntity(name: string): string {
-  const singular = pluralize.singular(name);
+  // Up to three letters is taken for an acronym (`sms`, `pos`, `gps`), not a plural.
+  const singular = name.length <= 3 ? name : pluralize.singular(name);
   return singular[0]!.toUpperCase() + singular.slice(1);
 }
 
@@ -125,6 +142,17 @@ export async function newSubgraph(options: NewSubgraphOptions): Promise<NewSubgr
   if (RESERVED_TYPE_NAMES.has(entity)) {
     throw new Error(`"${entity}" is a GraphQL root type or built-in scalar: pass another name with --entity`);
   }
+  const entityLower = entity[0]!.toLowerCase() + entity.slice(1);
+  if (RESERVED_WORDS.has(entityLower)) {
+    throw new Error(
+      `"${entityLower}" (the entity's field and variable name) is a JavaScript reserved word: pass another name with --entity`,
+    );
+  }
+  if (entityLower === "index") {
+    throw new Error(
+      `"${entityLower}" would overwrite the resolvers' index.ts: pass another name with --entity`,
+    );
+  }
   const dir = path.join(root, "subgraphs", name);
   if (existsSync(dir)) {
     throw new Error(
@@ -137,7 +165,6 @@ export async function newSubgraph(options: NewSubgraphOptions): Promise<NewSubgr
   const previous = loadTopology(topologyFile);
   const { topology, added } = withSubgraph(previous, { name });
 
-  const entityLower = entity[0]!.toLowerCase() + entity.slice(1);
   const stamp = (options.now ?? new Date()).toISOString().replace(/\D/g, "").slice(0, 14);
   const tokens: Record<string, string> = {
     __migration__: stamp,

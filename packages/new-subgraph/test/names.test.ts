@@ -38,9 +38,27 @@ describe("entity names", () => {
     ["status", "Status"],
     ["news", "News"],
     ["inventory", "Inventory"],
+    ["sms", "Sms"],
   ])("by default, subgraph %s holds the entity %s", (name, entity) => {
     expect(defaultEntity(name)).toBe(entity);
   });
+
+  it.each([
+    ["classes", /"class" .* JavaScript reserved word: pass another name with --entity/],
+    ["switches", /"switch" .* JavaScript reserved word/],
+    ["indexes", /overwrite the resolvers' index.ts: pass another name with --entity/],
+  ])(
+    "%s, whose entity would be named by a word the code cannot use, is refused before anything is written",
+    async (name, message) => {
+      const root = await mkdtemp(path.join(tmpdir(), "boxoffice-new-subgraph-"));
+      try {
+        await expect(newSubgraph({ name, root })).rejects.toThrow(message);
+        expect(await readdir(root)).toEqual([]);
+      } finally {
+        await rm(root, { recursive: true, force: true });
+      }
+    },
+  );
 
   it.each(["Query", "Mutation", "Subscription", "String", "ID"])(
     "%s is refused before anything is written",
