@@ -107,20 +107,21 @@ async function createBudgetLimiter(
  * @throws what `setup` throws; the pool's connection error (10 s connect timeout); PostgreSQL 55P03
  *   `lock_not_available` after 30 s waiting for another instance's setup.
  */
+/** The advisory lock's key text (`hashtext` of it is the lock id). */
+const SETUP_LOCK = "boxoffice gateway.rate_limits setup";
+
 async function withSetupLock<T>(pool: pg.Pool, setup: () => Promise<T>): Promise<T> {
   const lock = await pool.connect();
   try {
     // The holder's work takes milliseconds; a holder stuck on a dead connection must not stall every
     // other instance's start for as long as TCP keepalive takes to notice (lock_timeout: 55P03).
     await lock.query("SET lock_timeout = '30s'");
-    await lock.query("SELECT pg_advisory_lock(hashtext('boxoffice gateway.rate_limits setup'))");
+    await lock.query("SELECT pg_advisory_lock(hashtext($1))", [SETUP_LOCK]);
     try {
       return await setup();
     } finally {
       // Closing the session below releases the lock too; a failed unlock must not hide setup's outcome.
-      await lock
-        .query("SELECT pg_advisory_unlock(hashtext('boxoffice gateway.rate_limits setup'))")
-        .catch(() => undefined);
+      await lock.query("SELECT pg_advisory_unlock(hashtext($1))", [SETUP_LOCK]).catch(() => undefined);
     }
   } finally {
     // Closed rather than pooled: the session, and any lock a failed unlock left, ends with it.

@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
 import { createLogger } from "@boxoffice/service-kit";
+import { createEmptyDatabase, type TestDatabase } from "@boxoffice/service-kit/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { composeSdl, startGateway, type RunningGateway } from "../src/index.ts";
@@ -8,35 +8,22 @@ import { ITEMS_SDL, startFixture, USERS_SDL, type Fixture } from "./fixture-subg
 // The operation budget over PostgreSQL (GATEWAY_RATE_LIMIT_DATABASE_URL), as every deployment with more
 // than one gateway instance runs it. A new, empty database per run: the instances create the table.
 const logger = createLogger("gateway-budget-test", "silent");
-const adminUrl = process.env.DATABASE_URL!;
-const database = `gateway_budget_${randomBytes(5).toString("hex")}`;
 let fixture: Fixture;
+let db: TestDatabase;
 let gateways: RunningGateway[] = [];
-
-async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
-}
 
 beforeAll(async () => {
   fixture = await startFixture();
-  await admin((c) => c.query(`CREATE DATABASE "${database}"`));
+  db = await createEmptyDatabase("gateway_budget");
 });
 afterAll(async () => {
   await Promise.allSettled(gateways.map((g) => g.stop()));
   await fixture?.stop().catch(() => undefined);
-  await admin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
+  await db?.drop();
 });
 
 describe("operation budget shared by gateway instances", () => {
   it("six instances started at once on a new database all start, and one client's budget is spent across them", async () => {
-    const url = new URL(adminUrl);
-    url.pathname = `/${database}`;
     const supergraphSdl = composeSdl([
       { name: "users", url: fixture.users.url, sdl: USERS_SDL },
       { name: "items", url: fixture.items.url, sdl: ITEMS_SDL },
@@ -49,7 +36,7 @@ describe("operation budget shared by gateway instances", () => {
           corsOrigins: [],
           production: true,
           logger,
-          budget: { points: 5, windowSeconds: 60, databaseUrl: url.toString() },
+          budget: { points: 5, windowSeconds: 60, databaseUrl: db.url },
         }),
       ),
     );
@@ -79,12 +66,14 @@ describe("operation budget shared by gateway instances", () => {
   it("when PostgreSQL drops the store's connections (a restart, a failover), the instances keep serving and the spent budget holds", async () => {
     // Their pools hold idle connections from the requests above; an unhandled pool 'error' here
     // would be an uncaught exception (a crashed gateway in production).
-    const { rows } = await admin((c) =>
-      c.query<{ n: number }>(
-        "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1",
-        [database],
-      ),
-    );
+    const killer = new pg.Client({ connectionString: db.url });
+    await killer.connect();
+    const { rows } = await killer
+      .query<{ n: number }>(
+        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+      )
+      .finally(() => killer.end());
     expect(rows[0]!.n).toBeGreaterThan(0);
     const res = await fetch(gateways[0]!.url, {
       method: "POST",

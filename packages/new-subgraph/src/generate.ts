@@ -36,23 +36,19 @@ export interface NewSubgraphResult {
   written: string[];
 }
 
-/** GraphQL's root operation types and built-in scalars (GraphQL spec, "Types"): no entity may take them. */
 /**
  * Words the generated TypeScript cannot use as the entity's lower-case name (`export const review`):
  * ECMAScript's reserved words, those reserved in strict mode (modules are strict) and `await` in
  * modules (ECMA-262, §13.1.1 "Static Semantics: Early Errors" and §12.7.2 "Keywords and Reserved Words").
  */
 const RESERVED_WORDS = new Set(
-  [
-    "await break case catch class const continue debugger default delete do else enum export extends",
-    "false finally for function if import in instanceof new null return super switch this throw true",
-    "try typeof var void while with yield implements interface let package private protected public",
-    "static arguments eval",
-  ]
-    .join(" ")
-    .split(" "),
+  `await break case catch class const continue debugger default delete do else enum export extends
+   false finally for function if import in instanceof new null return super switch this throw true
+   try typeof var void while with yield implements interface let package private protected public
+   static arguments eval`.split(/\s+/),
 );
 
+/** GraphQL's root operation types and built-in scalars (GraphQL spec, "Types"): no entity may take them. */
 const RESERVED_TYPE_NAMES = new Set([
   "Query",
   "Mutation",

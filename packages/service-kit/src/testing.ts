@@ -133,9 +133,21 @@ export async function migratedTemplate(
  * @throws Error with Prisma's exit code when the migrations fail.
  */
 export async function createMigratedDatabase(prefix: string, subgraphDir: string): Promise<TestDatabase> {
-  const name = `${prefix}_${randomBytes(5).toString("hex")}`;
   const template = await migratedTemplate(subgraphDir);
-  await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
+  return createDatabase(prefix, `TEMPLATE "${template}"`);
+}
+
+/**
+ * Creates an empty, uniquely named database `<prefix>_<random>` (no schema but `public`): for code that
+ * creates its own tables at start-up, such as the gateway's rate-limit store.
+ */
+export function createEmptyDatabase(prefix: string): Promise<TestDatabase> {
+  return createDatabase(prefix, "");
+}
+
+async function createDatabase(prefix: string, clause: string): Promise<TestDatabase> {
+  const name = `${prefix}_${randomBytes(5).toString("hex")}`;
+  await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}" ${clause}`));
   return {
     url: databaseUrl(name),
     drop: () =>
